@@ -1,0 +1,19 @@
+import { Command, CommanderError } from 'commander';
+
+// The `loanhub` command line. Each command group lives in its own file and registers itself here.
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = new Command('loanhub')
+    .description('LoanHub: loan-payment integration hub (channels, loan cores, mainframe batch)')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) });
+  const registrations: Array<(p: Command) => void> = [];
+  for (const register of registrations) register(program);
+  try {
+    await program.parseAsync([...argv]);
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
+    throw err;
+  }
+}
