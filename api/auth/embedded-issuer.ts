@@ -1,0 +1,120 @@
+import { randomBytes, timingSafeEqual, createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { exportJWK, generateKeyPair, importJWK, SignJWT, type JSONWebKeySet, type JWK } from 'jose';
+import { CHANNELS } from '../../domain/channel';
+import { DEFAULT_CLIENT_IDS } from '../../channels/channel-catalogue';
+
+// The built-in OAuth2 client-credentials issuer of the embedded mode (RFC 6749 §4.4), signing ES256
+// access tokens in the RFC 9068 shape. Its signing key and the channel clients' secrets live under
+// the data dir (mode 0600), so `loanhub token` and a running hub share them.
+
+export const SCOPES = ['loans:read', 'payments:write', 'payments:reverse'] as const;
+export type Scope = (typeof SCOPES)[number];
+
+interface StoredKey {
+  readonly kid: string;
+  readonly privateJwk: JWK;
+  readonly publicJwk: JWK;
+  readonly createdAt: string;
+}
+
+interface StoredClient {
+  readonly clientId: string;
+  readonly channel: string;
+  readonly secret: string;
+}
+
+export interface IssuedToken {
+  readonly access_token: string;
+  readonly token_type: 'Bearer';
+  readonly expires_in: number;
+  readonly scope: string;
+}
+
+export interface EmbeddedIssuer {
+  readonly issuer: string;
+  readonly audience: string;
+  jwks(): JSONWebKeySet;
+  clients(): readonly { clientId: string; channel: string }[];
+  clientSecret(clientId: string): string | undefined;
+  authenticateClient(clientId: string, secret: string): boolean;
+  issueToken(clientId: string, scopes?: readonly Scope[]): Promise<IssuedToken>;
+}
+
+export async function openEmbeddedIssuer(opts: {
+  dataDir: string;
+  issuer: string;
+  audience: string;
+  ttlSeconds: number;
+}): Promise<EmbeddedIssuer> {
+  const dir = path.join(opts.dataDir, 'identity');
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const keys = await loadOrCreate<StoredKey[]>(path.join(dir, 'signing-keys.json'), async () => {
+    const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
+    const publicJwk = await exportJWK(publicKey);
+    const kid = createHash('sha256').update(JSON.stringify(publicJwk)).digest('base64url').slice(0, 16);
+    return [{ kid, privateJwk: await exportJWK(privateKey), publicJwk, createdAt: new Date().toISOString() }];
+  });
+  const clients = await loadOrCreate<StoredClient[]>(path.join(dir, 'clients.json'), async () =>
+    CHANNELS.flatMap((channel) =>
+      DEFAULT_CLIENT_IDS[channel].map((clientId) => ({
+        clientId,
+        channel,
+        secret: randomBytes(24).toString('base64url'),
+      })),
+    ),
+  );
+  const current = keys[keys.length - 1];
+  if (!current) throw new Error(`no signing key in ${dir}`);
+  const signingKey = await importJWK(current.privateJwk, 'ES256');
+  const jwks: JSONWebKeySet = {
+    keys: keys.map((k) => ({ ...k.publicJwk, kid: k.kid, alg: 'ES256', use: 'sig' })),
+  };
+
+  return Object.freeze({
+    issuer: opts.issuer,
+    audience: opts.audience,
+    jwks: () => jwks,
+    clients: () => clients.map(({ clientId, channel }) => ({ clientId, channel })),
+    clientSecret: (clientId: string) => clients.find((c) => c.clientId === clientId)?.secret,
+    authenticateClient(clientId: string, secret: string): boolean {
+      const client = clients.find((c) => c.clientId === clientId);
+      if (!client) return false;
+      const a = createHash('sha256').update(client.secret).digest();
+      const b = createHash('sha256').update(secret).digest();
+      return timingSafeEqual(a, b);
+    },
+    async issueToken(clientId: string, scopes: readonly Scope[] = SCOPES): Promise<IssuedToken> {
+      if (!clients.some((c) => c.clientId === clientId)) throw new Error(`unknown client ${clientId}`);
+      const scope = scopes.join(' ');
+      const token = await new SignJWT({ client_id: clientId, scope })
+        .setProtectedHeader({ alg: 'ES256', kid: current.kid, typ: 'at+jwt' })
+        .setIssuer(opts.issuer)
+        .setAudience(opts.audience)
+        .setSubject(clientId)
+        .setIssuedAt()
+        .setJti(randomBytes(12).toString('base64url'))
+        .setExpirationTime(`${opts.ttlSeconds}s`)
+        .sign(signingKey);
+      return { access_token: token, token_type: 'Bearer', expires_in: opts.ttlSeconds, scope };
+    },
+  });
+}
+
+/** Reads a JSON file, or creates it exclusively; when two processes race, the loser reads the winner's. */
+async function loadOrCreate<T>(file: string, create: () => Promise<T>): Promise<T> {
+  if (fs.existsSync(file)) return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
+  const value = await create();
+  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  fs.writeFileSync(tmp, JSON.stringify(value, null, 2), { mode: 0o600 });
+  try {
+    fs.linkSync(tmp, file);
+    return value;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
+  } finally {
+    fs.unlinkSync(tmp);
+  }
+}

@@ -1,0 +1,59 @@
+import path from 'node:path';
+import { assertTimeZone, DEFAULT_BANK_TIME_ZONE } from '../domain/business-date';
+import { parseAmount } from '../domain/money';
+
+// Everything the hub reads from its environment, read once and validated at start-up.
+
+export interface HubConfig {
+  readonly port: number;
+  readonly host: string;
+  readonly dataDir: string;
+  readonly timeZone: string;
+  readonly maxAmountMinor: bigint;
+  readonly logLevel: string;
+  readonly issuer: string;
+  readonly audience: string;
+  readonly tokenTtlSeconds: number;
+  readonly amqpUrl: string | undefined;
+  readonly corePorts: { readonly cash: number; readonly mortgage: number; readonly vehicle: number };
+}
+
+export class ConfigError extends Error {
+  readonly code = 'config_invalid';
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: { port?: number } = {}): HubConfig {
+  const port = overrides.port ?? intFrom(env, 'PORT', 8080);
+  const timeZone = env.LOANHUB_TIME_ZONE ?? DEFAULT_BANK_TIME_ZONE;
+  try {
+    assertTimeZone(timeZone);
+  } catch (cause) {
+    throw new ConfigError(`LOANHUB_TIME_ZONE ${JSON.stringify(timeZone)} is not a known IANA time zone`, { cause });
+  }
+  const max = parseAmount(env.LOANHUB_MAX_AMOUNT ?? '50000.00', 10n ** 18n);
+  if (!max.ok) throw new ConfigError(`LOANHUB_MAX_AMOUNT: ${max.detail}`);
+  return Object.freeze({
+    port,
+    host: env.LOANHUB_HOST ?? '127.0.0.1',
+    dataDir: path.resolve(env.LOANHUB_DATA_DIR ?? '.loanhub'),
+    timeZone,
+    maxAmountMinor: max.value,
+    logLevel: env.LOANHUB_LOG_LEVEL ?? 'info',
+    issuer: env.LOANHUB_ISSUER ?? 'urn:loanhub:embedded-issuer',
+    audience: env.LOANHUB_AUDIENCE ?? 'loanhub-api',
+    tokenTtlSeconds: intFrom(env, 'LOANHUB_TOKEN_TTL_SECONDS', 900),
+    amqpUrl: env.LOANHUB_AMQP_URL || undefined,
+    corePorts: Object.freeze({
+      cash: intFrom(env, 'LOANHUB_CORE_CASH_PORT', 8181),
+      mortgage: intFrom(env, 'LOANHUB_CORE_MORTGAGE_PORT', 8182),
+      vehicle: intFrom(env, 'LOANHUB_CORE_VEHICLE_PORT', 8183),
+    }),
+  });
+}
+
+function intFrom(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d{1,9}$/.test(raw)) throw new ConfigError(`${name} must be a whole number, got ${JSON.stringify(raw)}`);
+  return Number(raw);
+}

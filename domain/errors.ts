@@ -1,0 +1,75 @@
+import type { AmountErrorCode } from './money';
+
+// The one catalogue of problem codes the hub answers with (RFC 9457 problem+json, `code` member).
+// docs/errors.md is checked against this table by a test, so a code cannot drift from its docs.
+
+interface CatalogueEntry {
+  readonly status: number;
+  readonly title: string;
+}
+
+const amountEntry = (title: string): CatalogueEntry => ({ status: 400, title });
+
+export const ERROR_CATALOGUE = {
+  // request shape
+  malformed_json: { status: 400, title: 'The body is not valid JSON' },
+  body_not_object: { status: 400, title: 'The body must be a JSON object' },
+  unknown_field: { status: 400, title: 'The body has a field this endpoint does not accept' },
+  missing_field: { status: 400, title: 'A required field is missing' },
+  invalid_field_type: { status: 400, title: 'A field has the wrong JSON type' },
+  invalid_loan_number: { status: 400, title: 'The loan number must be 12 digits' },
+  invalid_channel_reference: { status: 400, title: 'The channel reference has a length or character that is not allowed' },
+  invalid_payment_id: { status: 400, title: 'The payment id is not a LoanHub payment id' },
+  unsupported_media_type: { status: 415, title: 'The body must be sent as application/json' },
+  payload_too_large: { status: 413, title: 'The body is larger than this endpoint accepts' },
+  // money
+  amount_not_a_string: amountEntry('The amount must be a decimal string, not a JSON number'),
+  amount_empty: amountEntry('The amount is empty'),
+  amount_whitespace: amountEntry('The amount contains spaces'),
+  amount_sign: amountEntry('The amount carries a sign'),
+  amount_exponent: amountEntry('The amount uses exponent notation'),
+  amount_grouping: amountEntry('The amount contains grouping separators'),
+  amount_too_precise: amountEntry('The amount has more than two decimal places'),
+  amount_malformed: amountEntry('The amount is not a decimal number'),
+  amount_zero: amountEntry('The amount must be greater than zero'),
+  amount_too_large: amountEntry('The amount exceeds the maximum per payment'),
+  currency_unsupported: { status: 400, title: 'The currency is not PEN or USD' },
+  // idempotency
+  idempotency_key_missing: { status: 400, title: 'The Idempotency-Key header is required' },
+  idempotency_key_invalid: { status: 400, title: 'The Idempotency-Key header has a length or character that is not allowed' },
+  idempotency_key_reused: { status: 422, title: 'The Idempotency-Key was already used with a different request' },
+  // resources
+  not_found: { status: 404, title: 'No such endpoint' },
+  unknown_channel: { status: 404, title: 'No such channel' },
+  loan_not_found: { status: 404, title: 'No such loan' },
+  payment_not_found: { status: 404, title: 'No such payment' },
+  method_not_allowed: { status: 405, title: 'The method is not allowed on this endpoint' },
+  // identity
+  invalid_token: { status: 401, title: 'The access token is missing or not valid' },
+  invalid_client: { status: 401, title: 'Client authentication failed' },
+  invalid_grant_request: { status: 400, title: 'The token request is not a valid client-credentials request' },
+  unsupported_grant_type: { status: 400, title: 'Only the client_credentials grant is supported' },
+  forbidden_channel: { status: 403, title: 'The token does not belong to this channel' },
+  insufficient_scope: { status: 403, title: 'The token lacks the scope this endpoint needs' },
+  // the hub itself
+  core_unavailable: { status: 503, title: 'The loan core did not answer; try again later' },
+  service_unavailable: { status: 503, title: 'The hub is not ready' },
+  internal_error: { status: 500, title: 'The hub failed; the error is logged with this request id' },
+} as const satisfies Record<string, CatalogueEntry> & Record<AmountErrorCode, CatalogueEntry>;
+
+export type ErrorCode = keyof typeof ERROR_CATALOGUE;
+
+/** An error the API answers as problem+json. `detail` is shown to the client; `context` goes to the log only. */
+export class HubError extends Error {
+  readonly status: number;
+  constructor(
+    readonly code: ErrorCode,
+    readonly detail: string,
+    readonly extras: Readonly<Record<string, unknown>> = {},
+    options?: { cause?: unknown },
+  ) {
+    super(`${code}: ${detail}`, options);
+    this.name = 'HubError';
+    this.status = ERROR_CATALOGUE[code].status;
+  }
+}

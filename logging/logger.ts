@@ -1,0 +1,40 @@
+import pino, { type DestinationStream, type Logger } from 'pino';
+
+// Structured logs (pino). Secrets never reach a log line: Authorization headers, tokens, client
+// secrets and webhook secrets are censored wherever they appear in the logged object.
+
+export type { Logger };
+
+export const REDACT_PATHS = [
+  'authorization',
+  'headers.authorization',
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'token',
+  'accessToken',
+  'access_token',
+  'clientSecret',
+  'client_secret',
+  'secret',
+  'password',
+  '*.authorization',
+  '*.token',
+  '*.access_token',
+  '*.client_secret',
+  '*.clientSecret',
+  '*.secret',
+  '*.password',
+];
+
+export function createLogger(opts: { level?: string; destination?: DestinationStream; name?: string } = {}): Logger {
+  return pino(
+    {
+      name: opts.name ?? 'loanhub',
+      level: opts.level ?? 'info',
+      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+      base: { pid: process.pid },
+      timestamp: pino.stdTimeFunctions.isoTime,
+    },
+    opts.destination,
+  );
+}

@@ -1,0 +1,129 @@
+import { createHash } from 'node:crypto';
+import { businessDateOf } from '../domain/business-date';
+import type { Channel } from '../domain/channel';
+import { coreForLoan } from '../domain/core-routing';
+import { HubError } from '../domain/errors';
+import { newPaymentId, newReceiptNumber } from '../domain/ids';
+import type { Currency, MinorUnits } from '../domain/money';
+import type { Payment } from '../domain/payment';
+import type { Logger } from '../logging/logger';
+import type { PaymentStore } from '../store/store-port';
+import { coreCommandRow } from './core-command';
+import { toPaymentView } from './payment-view';
+
+export interface PaymentRequest {
+  readonly loanNumber: string;
+  readonly amount: MinorUnits;
+  readonly currency: Currency;
+  readonly channelReference: string;
+}
+
+export interface AcceptPaymentCommand {
+  readonly channel: Channel;
+  readonly clientId: string;
+  readonly idempotencyKey: string;
+  /** The request body exactly as parsed from JSON, before any normalisation: it is what the key is bound to. */
+  readonly rawBody: unknown;
+  readonly request: PaymentRequest;
+  readonly requestId: string;
+  readonly traceparent?: string;
+}
+
+export interface StoredResponse {
+  readonly status: number;
+  readonly body: string;
+  readonly replayed: boolean;
+  readonly paymentId: string;
+}
+
+export interface AcceptPaymentDeps {
+  readonly store: PaymentStore;
+  readonly timeZone: string;
+  readonly idempotencyTtlMs: number;
+  readonly now: () => Date;
+  readonly logger: Logger;
+  /** Called after the transaction commits, so the relay wakes now instead of at its next poll. */
+  readonly onAccepted: () => void;
+}
+
+/**
+ * Takes a payment exactly once. The key is scoped to the client; the fingerprint of the body decides
+ * replay (same body: the stored response again) or conflict (another body: 422). The payment row, its
+ * idempotency record and its outbox row are one transaction.
+ */
+export async function acceptPayment(deps: AcceptPaymentDeps, cmd: AcceptPaymentCommand): Promise<StoredResponse> {
+  const fingerprint = fingerprintOf(cmd.rawBody);
+  const earlier = await deps.store.findIdempotency(cmd.clientId, cmd.idempotencyKey);
+  if (earlier) return replayOrConflict(earlier, fingerprint);
+
+  const core = coreForLoan(cmd.request.loanNumber);
+  if (!core) throw new HubError('loan_not_found', `no loan core owns loan ${cmd.request.loanNumber}`);
+  const now = deps.now();
+  const at = now.toISOString();
+  const businessDate = businessDateOf(now, deps.timeZone);
+  const payment: Payment = {
+    id: newPaymentId(),
+    receiptNumber: newReceiptNumber(cmd.channel, businessDate),
+    channel: cmd.channel,
+    clientId: cmd.clientId,
+    channelReference: cmd.request.channelReference,
+    loanNumber: cmd.request.loanNumber,
+    core,
+    amount: cmd.request.amount,
+    currency: cmd.request.currency,
+    businessDate,
+    status: 'ACCEPTED',
+    reason: null,
+    coreReference: null,
+    createdAt: at,
+    updatedAt: at,
+  };
+  const body = JSON.stringify(toPaymentView(payment));
+  const outcome = await deps.store.acceptPayment({
+    payment,
+    idempotency: {
+      clientId: cmd.clientId,
+      key: cmd.idempotencyKey,
+      fingerprint,
+      paymentId: payment.id,
+      responseStatus: 201,
+      responseBody: body,
+      createdAt: at,
+      expiresAt: new Date(now.getTime() + deps.idempotencyTtlMs).toISOString(),
+    },
+    outbox: [coreCommandRow(payment, 'apply_payment', cmd.requestId, cmd.traceparent)],
+  });
+  if (outcome.kind === 'existing') return replayOrConflict(outcome.idempotency, fingerprint);
+  deps.logger.info(
+    { paymentId: payment.id, channel: payment.channel, core, requestId: cmd.requestId },
+    'payment accepted',
+  );
+  deps.onAccepted();
+  return { status: 201, body, replayed: false, paymentId: payment.id };
+}
+
+function replayOrConflict(
+  earlier: { fingerprint: string; responseStatus: number; responseBody: string; paymentId: string },
+  fingerprint: string,
+): StoredResponse {
+  if (earlier.fingerprint !== fingerprint) {
+    throw new HubError('idempotency_key_reused', 'this Idempotency-Key was used with a different request body', {
+      paymentId: earlier.paymentId,
+    });
+  }
+  return { status: earlier.responseStatus, body: earlier.responseBody, replayed: true, paymentId: earlier.paymentId };
+}
+
+/** SHA-256 of the body with object keys sorted, so key order does not make a different request. */
+export function fingerprintOf(value: unknown): string {
+  return createHash('sha256').update(canonicalJson(value)).digest('hex');
+}
+
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}

@@ -1,0 +1,49 @@
+import type { PaymentEvent } from '../domain/payment-state';
+import type { Logger } from '../logging/logger';
+import type { CoreResultMessage } from '../outbox/transport-port';
+import type { PaymentStore } from '../store/store-port';
+
+/**
+ * Records what a core answered. Idempotent through the state machine: a repeated result leaves the
+ * payment as it is; a result that contradicts the payment's state is logged, never applied.
+ */
+export async function recordCoreResult(
+  deps: { store: PaymentStore; logger: Logger; now: () => Date },
+  message: CoreResultMessage,
+): Promise<void> {
+  const event = eventOf(message);
+  const outcome = await deps.store.recordEvent({
+    paymentId: message.paymentId,
+    event,
+    ...(message.body.coreReference ? { coreReference: message.body.coreReference } : {}),
+    at: deps.now().toISOString(),
+    outbox: () => [],
+  });
+  const log = deps.logger.child({ paymentId: message.paymentId, core: message.core, result: message.type });
+  if (outcome.kind === 'not_found') {
+    log.error('core result for a payment the hub does not know');
+    return;
+  }
+  const r = outcome.result;
+  if (r.kind === 'changed') log.info({ status: r.status, reason: r.reason ?? undefined }, 'payment status changed');
+  else if (r.kind === 'unchanged') log.info({ status: r.status }, 'repeated core result ignored');
+  else log.error({ status: r.status, event: r.event }, 'core result contradicts the payment state; not applied');
+}
+
+function eventOf(message: CoreResultMessage): PaymentEvent {
+  switch (message.type) {
+    case 'payment_applied':
+      return { type: 'core_applied' };
+    case 'payment_rejected':
+      return { type: 'core_rejected', reason: message.body.reason ?? 'rejected_by_core' };
+    case 'reversal_applied':
+      return { type: 'reversal_applied' };
+    case 'reversal_rejected':
+      // A refused reversal leaves the payment applied; the reversal use case reports it to the channel.
+      return { type: 'core_applied' };
+    default: {
+      const never: never = message.type;
+      throw new Error(`unknown core result type ${String(never)}`);
+    }
+  }
+}

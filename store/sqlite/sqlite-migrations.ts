@@ -1,0 +1,103 @@
+import type Database from 'better-sqlite3';
+
+// Versioned migrations, applied in order at open, each in its own transaction. Never edit a shipped
+// migration: add the next version.
+
+interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'payments, idempotency keys, outbox, payment events',
+    sql: `
+      CREATE TABLE payments (
+        id                TEXT PRIMARY KEY,
+        receipt_number    TEXT NOT NULL UNIQUE,
+        channel           TEXT NOT NULL,
+        client_id         TEXT NOT NULL,
+        channel_reference TEXT NOT NULL,
+        loan_number       TEXT NOT NULL,
+        core              TEXT NOT NULL,
+        amount_minor      INTEGER NOT NULL CHECK (amount_minor > 0),
+        currency          TEXT NOT NULL CHECK (currency IN ('PEN', 'USD')),
+        business_date     TEXT NOT NULL,
+        status            TEXT NOT NULL,
+        reason            TEXT,
+        core_reference    TEXT,
+        created_at        TEXT NOT NULL,
+        updated_at        TEXT NOT NULL
+      ) STRICT;
+      CREATE INDEX payments_by_reference ON payments (channel, channel_reference);
+      CREATE INDEX payments_by_date ON payments (business_date, core, status);
+
+      CREATE TABLE idempotency_keys (
+        client_id       TEXT NOT NULL,
+        key             TEXT NOT NULL,
+        fingerprint     TEXT NOT NULL,
+        payment_id      TEXT NOT NULL REFERENCES payments (id),
+        response_status INTEGER NOT NULL,
+        response_body   TEXT NOT NULL,
+        created_at      TEXT NOT NULL,
+        expires_at      TEXT NOT NULL,
+        PRIMARY KEY (client_id, key)
+      ) STRICT;
+      CREATE INDEX idempotency_by_expiry ON idempotency_keys (expires_at);
+
+      CREATE TABLE outbox (
+        id              INTEGER PRIMARY KEY AUTOINCREMENT,
+        topic           TEXT NOT NULL,
+        message_id      TEXT NOT NULL,
+        payment_id      TEXT NOT NULL,
+        payload         TEXT NOT NULL,
+        status          TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sent')),
+        attempts        INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at TEXT NOT NULL,
+        lease_until     TEXT,
+        last_error      TEXT,
+        created_at      TEXT NOT NULL,
+        sent_at         TEXT
+      ) STRICT;
+      CREATE INDEX outbox_due ON outbox (status, topic, next_attempt_at);
+
+      CREATE TABLE payment_events (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        payment_id  TEXT NOT NULL REFERENCES payments (id),
+        from_status TEXT,
+        to_status   TEXT NOT NULL,
+        event       TEXT NOT NULL,
+        reason      TEXT,
+        at          TEXT NOT NULL
+      ) STRICT;
+      CREATE INDEX payment_events_by_payment ON payment_events (payment_id, id);
+    `,
+  },
+];
+
+export function migrate(db: Database.Database): number[] {
+  db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL) STRICT`);
+  const applied = new Set(
+    db
+      .prepare('SELECT version FROM schema_migrations')
+      .all()
+      .map((r) => (r as { version: number }).version),
+  );
+  const ran: number[] = [];
+  for (const m of MIGRATIONS) {
+    if (applied.has(m.version)) continue;
+    db.transaction(() => {
+      db.exec(m.sql);
+      db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(
+        m.version,
+        m.name,
+        new Date().toISOString(),
+      );
+    })();
+    ran.push(m.version);
+  }
+  return ran;
+}

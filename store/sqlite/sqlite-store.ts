@@ -1,0 +1,239 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { isChannel, isCore, type Channel } from '../../domain/channel';
+import { isCurrency, minorUnits } from '../../domain/money';
+import type { Payment } from '../../domain/payment';
+import { PAYMENT_STATUSES, transition, type PaymentStatus } from '../../domain/payment-state';
+import type {
+  AcceptOutcome,
+  AcceptPaymentInput,
+  IdempotencyRecord,
+  NewOutboxRow,
+  OutboxRow,
+  OutboxStats,
+  OutboxTopic,
+  PaymentStore,
+  RecordEventInput,
+  RecordEventOutcome,
+} from '../store-port';
+import { migrate } from './sqlite-migrations';
+
+// The embedded store: one SQLite file in WAL mode with synchronous=FULL, so a 201 survives a SIGKILL
+// or a power cut. better-sqlite3 is synchronous, so each method body is a whole transaction.
+
+interface PaymentRow {
+  id: string;
+  receipt_number: string;
+  channel: string;
+  client_id: string;
+  channel_reference: string;
+  loan_number: string;
+  core: string;
+  amount_minor: bigint;
+  currency: string;
+  business_date: string;
+  status: string;
+  reason: string | null;
+  core_reference: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+interface IdempotencyRow {
+  client_id: string;
+  key: string;
+  fingerprint: string;
+  payment_id: string;
+  response_status: bigint;
+  response_body: string;
+  created_at: string;
+  expires_at: string;
+}
+
+interface OutboxDbRow {
+  id: bigint;
+  topic: string;
+  message_id: string;
+  payment_id: string;
+  payload: string;
+  attempts: bigint;
+  created_at: string;
+}
+
+export function openSqliteStore(opts: { file: string; synchronous?: 'FULL' | 'NORMAL' }): PaymentStore {
+  fs.mkdirSync(path.dirname(opts.file), { recursive: true });
+  const db = new Database(opts.file);
+  db.pragma('journal_mode = WAL');
+  db.pragma(`synchronous = ${opts.synchronous ?? 'FULL'}`);
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  migrate(db);
+  db.defaultSafeIntegers(true);
+
+  const insertPayment = db.prepare(`INSERT INTO payments (id, receipt_number, channel, client_id, channel_reference,
+    loan_number, core, amount_minor, currency, business_date, status, reason, core_reference, created_at, updated_at)
+    VALUES (@id, @receiptNumber, @channel, @clientId, @channelReference, @loanNumber, @core, @amount, @currency,
+    @businessDate, @status, @reason, @coreReference, @createdAt, @updatedAt)`);
+  const insertIdempotency = db.prepare(`INSERT INTO idempotency_keys (client_id, key, fingerprint, payment_id,
+    response_status, response_body, created_at, expires_at) VALUES (@clientId, @key, @fingerprint, @paymentId,
+    @responseStatus, @responseBody, @createdAt, @expiresAt)`);
+  const selectIdempotency = db.prepare('SELECT * FROM idempotency_keys WHERE client_id = ? AND key = ?');
+  const insertOutbox = db.prepare(`INSERT INTO outbox (topic, message_id, payment_id, payload, next_attempt_at,
+    created_at) VALUES (?, ?, ?, ?, ?, ?)`);
+  const insertEvent = db.prepare(`INSERT INTO payment_events (payment_id, from_status, to_status, event, reason, at)
+    VALUES (?, ?, ?, ?, ?, ?)`);
+  const selectPayment = db.prepare('SELECT * FROM payments WHERE id = ?');
+  const selectByReference = db.prepare(
+    'SELECT * FROM payments WHERE channel = ? AND channel_reference = ? ORDER BY id',
+  );
+  const updateStatus = db.prepare(`UPDATE payments SET status = ?, reason = ?, core_reference = COALESCE(?, core_reference),
+    updated_at = ? WHERE id = ?`);
+  const selectDue = db.prepare(`SELECT id, topic, message_id, payment_id, payload, attempts, created_at FROM outbox
+    WHERE status = 'pending' AND next_attempt_at <= @now AND (lease_until IS NULL OR lease_until <= @now)
+    AND topic IN (SELECT value FROM json_each(@topics)) ORDER BY id LIMIT @limit`);
+  const leaseRow = db.prepare('UPDATE outbox SET lease_until = ?, attempts = attempts + 1 WHERE id = ?');
+  const markSent = db.prepare(`UPDATE outbox SET status = 'sent', sent_at = ?, lease_until = NULL, last_error = NULL
+    WHERE id = ?`);
+  const release = db.prepare(
+    'UPDATE outbox SET lease_until = NULL, last_error = ?, next_attempt_at = ? WHERE id = ? AND status = \'pending\'',
+  );
+  const pendingStats = db.prepare(
+    "SELECT COUNT(*) AS pending, MIN(created_at) AS oldest FROM outbox WHERE status = 'pending'",
+  );
+  const purgeIdempotency = db.prepare('DELETE FROM idempotency_keys WHERE expires_at <= ?');
+
+  const writeOutbox = (paymentId: string, rows: readonly NewOutboxRow[], at: string): void => {
+    for (const row of rows) insertOutbox.run(row.topic, row.messageId, paymentId, row.payload, at, at);
+  };
+
+  const accept = db.transaction((input: AcceptPaymentInput): AcceptOutcome => {
+    const existing = selectIdempotency.get(input.idempotency.clientId, input.idempotency.key) as
+      | IdempotencyRow
+      | undefined;
+    if (existing) return { kind: 'existing', idempotency: toIdempotency(existing) };
+    const p = input.payment;
+    insertPayment.run({ ...p, amount: p.amount });
+    insertIdempotency.run(input.idempotency);
+    insertEvent.run(p.id, null, p.status, 'accepted', null, p.createdAt);
+    writeOutbox(p.id, input.outbox, p.createdAt);
+    return { kind: 'created', payment: p, idempotency: input.idempotency };
+  });
+
+  const record = db.transaction((input: RecordEventInput): RecordEventOutcome => {
+    const row = selectPayment.get(input.paymentId) as PaymentRow | undefined;
+    if (!row) return { kind: 'not_found' };
+    const before = toPayment(row);
+    const result = transition(before.status, input.event);
+    if (result.kind !== 'changed') return { kind: 'done', result, payment: before };
+    updateStatus.run(result.status, result.reason, input.coreReference ?? null, input.at, input.paymentId);
+    insertEvent.run(input.paymentId, before.status, result.status, input.event.type, result.reason, input.at);
+    const after: Payment = {
+      ...before,
+      status: result.status,
+      reason: result.reason,
+      coreReference: input.coreReference ?? before.coreReference,
+      updatedAt: input.at,
+    };
+    writeOutbox(input.paymentId, input.outbox(after), input.at);
+    return { kind: 'done', result, payment: after };
+  });
+
+  const claim = db.transaction((topics: readonly OutboxTopic[], limit: number, leaseMs: number, now: Date) => {
+    const nowIso = now.toISOString();
+    const rows = selectDue.all({ now: nowIso, topics: JSON.stringify(topics), limit }) as OutboxDbRow[];
+    const leaseUntil = new Date(now.getTime() + leaseMs).toISOString();
+    for (const r of rows) leaseRow.run(leaseUntil, r.id);
+    return rows.map(
+      (r): OutboxRow => ({
+        id: Number(r.id),
+        topic: r.topic as OutboxTopic,
+        messageId: r.message_id,
+        paymentId: r.payment_id,
+        payload: r.payload,
+        attempts: Number(r.attempts) + 1,
+        createdAt: r.created_at,
+      }),
+    );
+  });
+
+  let closed = false;
+  return Object.freeze({
+    kind: 'sqlite' as const,
+    acceptPayment: async (input: AcceptPaymentInput) => accept(input),
+    findIdempotency: async (clientId: string, key: string) => {
+      const row = selectIdempotency.get(clientId, key) as IdempotencyRow | undefined;
+      return row ? toIdempotency(row) : null;
+    },
+    getPayment: async (id: string) => {
+      const row = selectPayment.get(id) as PaymentRow | undefined;
+      return row ? toPayment(row) : null;
+    },
+    findPaymentsByReference: async (channel: Channel, reference: string) =>
+      (selectByReference.all(channel, reference) as PaymentRow[]).map(toPayment),
+    recordEvent: async (input: RecordEventInput) => record(input),
+    claimOutbox: async (topics: readonly OutboxTopic[], limit: number, leaseMs: number, now: Date) =>
+      claim(topics, limit, leaseMs, now),
+    markOutboxSent: async (id: number, now: Date) => {
+      markSent.run(now.toISOString(), id);
+    },
+    releaseOutbox: async (id: number, error: string, retryAt: Date) => {
+      release.run(error.slice(0, 500), retryAt.toISOString(), id);
+    },
+    outboxStats: async (): Promise<OutboxStats> => {
+      const r = pendingStats.get() as { pending: bigint; oldest: string | null };
+      return { pending: Number(r.pending), oldestPendingAt: r.oldest };
+    },
+    purgeExpiredIdempotency: async (now: Date) => Number(purgeIdempotency.run(now.toISOString()).changes),
+    ping: async () => {
+      if (closed) throw new Error('store is closed');
+      db.prepare('SELECT 1').get();
+    },
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      db.close();
+    },
+  });
+}
+
+function toIdempotency(r: IdempotencyRow): IdempotencyRecord {
+  return {
+    clientId: r.client_id,
+    key: r.key,
+    fingerprint: r.fingerprint,
+    paymentId: r.payment_id,
+    responseStatus: Number(r.response_status),
+    responseBody: r.response_body,
+    createdAt: r.created_at,
+    expiresAt: r.expires_at,
+  };
+}
+
+function toPayment(r: PaymentRow): Payment {
+  // The database only ever holds values the code wrote, but a row is still checked, not cast.
+  if (!isChannel(r.channel) || !isCore(r.core) || !isCurrency(r.currency) || !isStatus(r.status)) {
+    throw new Error(`payment ${r.id} has an unreadable row (channel/core/currency/status)`);
+  }
+  return {
+    id: r.id,
+    receiptNumber: r.receipt_number,
+    channel: r.channel,
+    clientId: r.client_id,
+    channelReference: r.channel_reference,
+    loanNumber: r.loan_number,
+    core: r.core,
+    amount: minorUnits(r.amount_minor),
+    currency: r.currency,
+    businessDate: r.business_date,
+    status: r.status,
+    reason: r.reason,
+    coreReference: r.core_reference,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
+}
+
+function isStatus(s: string): s is PaymentStatus {
+  return (PAYMENT_STATUSES as readonly string[]).includes(s);
+}

@@ -1,0 +1,85 @@
+import type { Channel } from '../domain/channel';
+import type { Payment } from '../domain/payment';
+import type { PaymentEvent, TransitionResult } from '../domain/payment-state';
+
+// The hub's persistence port. Every method is one transaction in the implementation.
+
+export interface IdempotencyRecord {
+  readonly clientId: string;
+  readonly key: string;
+  /** SHA-256 of the canonical request; decides replay (same) or conflict (different). */
+  readonly fingerprint: string;
+  readonly paymentId: string;
+  readonly responseStatus: number;
+  readonly responseBody: string;
+  readonly createdAt: string;
+  readonly expiresAt: string;
+}
+
+/** A row of the transactional outbox: written with the change that caused it, relayed afterwards. */
+export interface OutboxRow {
+  readonly id: number;
+  readonly topic: OutboxTopic;
+  readonly messageId: string;
+  readonly paymentId: string;
+  readonly payload: string;
+  readonly attempts: number;
+  readonly createdAt: string;
+}
+
+/** `core.command`: a CoreCommandMessage for the transport. `payment.event`: a state change for the channel. */
+export type OutboxTopic = 'core.command' | 'payment.event';
+
+export interface NewOutboxRow {
+  readonly topic: OutboxTopic;
+  readonly messageId: string;
+  readonly payload: string;
+}
+
+export type AcceptOutcome =
+  | { readonly kind: 'created'; readonly payment: Payment; readonly idempotency: IdempotencyRecord }
+  /** The key was used before: the stored record decides whether this is a replay or a conflict. */
+  | { readonly kind: 'existing'; readonly idempotency: IdempotencyRecord };
+
+export interface AcceptPaymentInput {
+  readonly payment: Payment;
+  readonly idempotency: IdempotencyRecord;
+  /** Built from the payment; the store writes them in the same transaction as the payment row. */
+  readonly outbox: readonly NewOutboxRow[];
+}
+
+export interface RecordEventInput {
+  readonly paymentId: string;
+  readonly event: PaymentEvent;
+  readonly coreReference?: string;
+  readonly at: string;
+  /** Rows to write with the change (only when it really changes the state). */
+  readonly outbox: (payment: Payment) => readonly NewOutboxRow[];
+}
+
+export type RecordEventOutcome =
+  | { readonly kind: 'not_found' }
+  | { readonly kind: 'done'; readonly result: TransitionResult; readonly payment: Payment };
+
+export interface OutboxStats {
+  readonly pending: number;
+  readonly oldestPendingAt: string | null;
+}
+
+export interface PaymentStore {
+  readonly kind: 'sqlite' | 'postgres' | 'mssql';
+  acceptPayment(input: AcceptPaymentInput): Promise<AcceptOutcome>;
+  findIdempotency(clientId: string, key: string): Promise<IdempotencyRecord | null>;
+  getPayment(id: string): Promise<Payment | null>;
+  findPaymentsByReference(channel: Channel, channelReference: string): Promise<Payment[]>;
+  recordEvent(input: RecordEventInput): Promise<RecordEventOutcome>;
+  /** Leases up to `limit` due rows of `topics` for `leaseMs`; another relay will not take them meanwhile. */
+  claimOutbox(topics: readonly OutboxTopic[], limit: number, leaseMs: number, now: Date): Promise<OutboxRow[]>;
+  markOutboxSent(id: number, now: Date): Promise<void>;
+  /** Gives a row back for a later try, after `retryAt`, recording why. */
+  releaseOutbox(id: number, error: string, retryAt: Date): Promise<void>;
+  outboxStats(): Promise<OutboxStats>;
+  purgeExpiredIdempotency(now: Date): Promise<number>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
