@@ -1,4 +1,7 @@
 import { Command, CommanderError } from 'commander';
+import { registerLoansCommands } from './loans-command';
+import { registerStartCommand } from './start-command';
+import { registerTokenCommands } from './token-command';
 
 // The `loanhub` command line. Each command group lives in its own file and registers itself here.
 
@@ -7,7 +10,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .description('LoanHub: loan-payment integration hub (channels, loan cores, mainframe batch)')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) });
-  const registrations: Array<(p: Command) => void> = [];
+  const registrations: Array<(p: Command) => void> = [registerStartCommand, registerTokenCommands, registerLoansCommands];
   for (const register of registrations) register(program);
   try {
     await program.parseAsync([...argv]);
