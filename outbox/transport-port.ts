@@ -80,3 +80,45 @@ export interface Transport {
   consumeResults(handler: (message: CoreResultMessage) => Promise<void>): Promise<Subscription>;
   close(): Promise<void>;
 }
+
+/** Why a transport refused or gave up on a message; `code` is stable, `message` is for people. */
+export type TransportErrorCode =
+  | 'transport_not_ready' // not started, closed, or (RabbitMQ) disconnected: publish again later
+  | 'transport_closed' // closed while the message was still waiting for a consumer
+  | 'publish_nacked' // the broker refused the message (publisher confirm nack)
+  | 'publish_unroutable' // a mandatory publish came back: no queue is bound for it
+  | 'topology_mismatch'; // a queue exists with other arguments than this code declares
+
+export class TransportError extends Error {
+  constructor(
+    readonly code: TransportErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'TransportError';
+  }
+}
+
+/** Where a message is consumed: a core's command queue, or the hub's results queue. */
+export type Lane = Core | 'results';
+
+/** One handling of a message that did not end in an ack. */
+export interface AttemptRecord {
+  readonly attempt: number;
+  readonly at: string;
+  readonly outcome: 'retry' | 'dead' | 'replayed';
+  readonly reason: string;
+}
+
+/** A message no consumer could finish, kept with its reason and history until someone replays it. */
+export interface DeadLetter {
+  /** The message id (`${paymentId}:${type}`). */
+  readonly id: string;
+  readonly lane: Lane;
+  readonly reason: string;
+  readonly attempts: number;
+  readonly history: readonly AttemptRecord[];
+  readonly deadAt: string;
+  readonly message: CoreCommandMessage | CoreResultMessage;
+}

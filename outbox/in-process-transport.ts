@@ -1,0 +1,304 @@
+import type { Core } from '../domain/channel';
+import type { Logger } from '../logging/logger';
+import {
+  TransportError,
+  type AttemptRecord,
+  type CoreCommandMessage,
+  type CoreResultMessage,
+  type DeadLetter,
+  type DeliveryInfo,
+  type Disposition,
+  type Lane,
+  type Subscription,
+  type Transport,
+} from './transport-port';
+
+// The embedded default transport: queues in memory, one per core plus one for results.
+//
+// Memory is not durable, so "durably taken" (the port's publish contract) can only mean "finished":
+// publishCommand / publishResult resolve once a consumer has acked the message, or once it was given up
+// as dead after maxAttempts. Until then the outbox row stays pending, so a crash at any point loses
+// nothing: the relay publishes the row again after a restart, and consumers are idempotent by payment id.
+// The other side of that: a publish waits while no consumer is subscribed, and close() rejects every
+// publish still waiting (TransportError transport_closed), which keeps those rows pending too.
+//
+// A `retry` disposition (or a handler that throws) is delivered again after a growing delay with the
+// attempt count raised; after maxAttempts the message goes to the dead letters, kept in a list that
+// listInProcessDeadLetters / replayInProcessDeadLetters inspect and replay.
+
+export interface InProcessTransportOptions {
+  /** Delay before attempt n+1 is retryDelaysMs[n-1]; the last entry repeats. */
+  readonly retryDelaysMs?: readonly number[];
+  /** Attempts before a message is dead (the first delivery counts). */
+  readonly maxAttempts?: number;
+  /** Handlers running at once per subscription. */
+  readonly prefetch?: number;
+  readonly logger?: Logger;
+}
+
+export interface InProcessTransport extends Transport {
+  readonly kind: 'in-process';
+  /** Dead letters, oldest first; all lanes unless one is given. */
+  deadLetters(lane?: Lane): readonly DeadLetter[];
+  /** Puts dead letters back on their queue with a fresh attempt count; returns how many. Safe to repeat. */
+  replayDeadLetters(lane: Lane, which: { readonly id?: string; readonly all?: boolean }): number;
+}
+
+export const DEFAULT_RETRY_DELAYS_MS: readonly number[] = [1_000, 5_000, 30_000, 120_000];
+export const DEFAULT_MAX_ATTEMPTS = 5;
+
+export function listInProcessDeadLetters(transport: InProcessTransport, lane?: Lane): readonly DeadLetter[] {
+  return transport.deadLetters(lane);
+}
+
+export function replayInProcessDeadLetters(
+  transport: InProcessTransport,
+  lane: Lane,
+  which: { readonly id?: string; readonly all?: boolean },
+): number {
+  return transport.replayDeadLetters(lane, which);
+}
+
+type AnyMessage = CoreCommandMessage | CoreResultMessage;
+type Handler = (message: AnyMessage, delivery: DeliveryInfo) => Promise<Disposition>;
+
+interface Envelope {
+  readonly message: AnyMessage;
+  /** Deliveries so far. */
+  attempts: number;
+  readonly history: AttemptRecord[];
+  /** Settles the publisher's promise; a no-op for replayed dead letters (nobody waits for them). */
+  readonly done: () => void;
+  readonly fail: (err: Error) => void;
+}
+
+interface Consumer {
+  readonly handler: Handler;
+  readonly inFlight: Set<Promise<void>>;
+  cancelled: boolean;
+}
+
+interface Queue {
+  readonly lane: Lane;
+  readonly ready: Envelope[];
+  readonly consumers: Consumer[];
+  next: number;
+}
+
+export function createInProcessTransport(opts: InProcessTransportOptions = {}): InProcessTransport {
+  const retryDelaysMs =
+    opts.retryDelaysMs && opts.retryDelaysMs.length > 0 ? opts.retryDelaysMs : DEFAULT_RETRY_DELAYS_MS;
+  const maxAttempts = opts.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
+  const prefetch = opts.prefetch ?? 32;
+  if (!Number.isInteger(maxAttempts) || maxAttempts < 1)
+    throw new RangeError(`maxAttempts must be >= 1, got ${maxAttempts}`);
+  if (!Number.isInteger(prefetch) || prefetch < 1) throw new RangeError(`prefetch must be >= 1, got ${prefetch}`);
+  const log = opts.logger;
+
+  const queues = new Map<Lane, Queue>();
+  const queueOf = (lane: Lane): Queue => {
+    let q = queues.get(lane);
+    if (!q) {
+      q = { lane, ready: [], consumers: [], next: 0 };
+      queues.set(lane, q);
+    }
+    return q;
+  };
+  /** Envelopes waiting out a retry delay, with their timers, so close() can settle them. */
+  const delayed = new Map<Envelope, NodeJS.Timeout>();
+  /** Envelopes a handler is working on. */
+  const handling = new Set<Envelope>();
+  const dead: DeadLetter[] = [];
+  let state: 'new' | 'started' | 'closed' = 'new';
+
+  const delayFor = (attempt: number): number =>
+    retryDelaysMs[Math.min(attempt - 1, retryDelaysMs.length - 1)] ?? DEFAULT_RETRY_DELAYS_MS[0] ?? 1_000;
+
+  const pickConsumer = (q: Queue): Consumer | undefined => {
+    for (let i = 0; i < q.consumers.length; i++) {
+      const c = q.consumers[(q.next + i) % q.consumers.length];
+      if (c && !c.cancelled && c.inFlight.size < prefetch) {
+        q.next = (q.next + i + 1) % q.consumers.length;
+        return c;
+      }
+    }
+    return undefined;
+  };
+
+  const dispatch = (q: Queue): void => {
+    while (state === 'started' && q.ready.length > 0) {
+      const consumer = pickConsumer(q);
+      if (!consumer) return;
+      const envelope = q.ready.shift();
+      if (!envelope) return;
+      const run = deliver(q, consumer, envelope);
+      consumer.inFlight.add(run);
+      void run.finally(() => {
+        consumer.inFlight.delete(run);
+        dispatch(q);
+      });
+    }
+  };
+
+  const deliver = async (q: Queue, consumer: Consumer, envelope: Envelope): Promise<void> => {
+    envelope.attempts += 1;
+    const attempt = envelope.attempts;
+    handling.add(envelope);
+    let disposition: Disposition;
+    try {
+      disposition = await consumer.handler(envelope.message, { attempt, redelivered: attempt > 1 });
+    } catch (err) {
+      const reason = `handler failed: ${err instanceof Error ? err.message : String(err)}`;
+      log?.error(
+        { messageId: envelope.message.messageId, lane: q.lane, attempt, err: reason },
+        'consumer handler threw',
+      );
+      disposition = { kind: 'retry', reason };
+    } finally {
+      handling.delete(envelope);
+    }
+    if (state === 'closed') return; // close() has already settled this envelope's publisher
+    settle(q, envelope, attempt, disposition);
+  };
+
+  const settle = (q: Queue, envelope: Envelope, attempt: number, disposition: Disposition): void => {
+    const at = new Date().toISOString();
+    switch (disposition.kind) {
+      case 'ack':
+        envelope.done();
+        return;
+      case 'retry': {
+        if (attempt >= maxAttempts) {
+          toDead(q, envelope, attempt, `gave up after ${attempt} attempts: ${disposition.reason}`);
+          return;
+        }
+        envelope.history.push({ attempt, at, outcome: 'retry', reason: disposition.reason });
+        const delayMs = delayFor(attempt);
+        log?.warn(
+          { messageId: envelope.message.messageId, lane: q.lane, attempt, delayMs, reason: disposition.reason },
+          'message will be retried',
+        );
+        const timer = setTimeout(() => {
+          delayed.delete(envelope);
+          q.ready.push(envelope);
+          dispatch(q);
+        }, delayMs);
+        delayed.set(envelope, timer);
+        return;
+      }
+      case 'dead':
+        toDead(q, envelope, attempt, disposition.reason);
+        return;
+      default: {
+        const never: never = disposition;
+        throw new Error(`unknown disposition ${JSON.stringify(never)}`);
+      }
+    }
+  };
+
+  const toDead = (q: Queue, envelope: Envelope, attempt: number, reason: string): void => {
+    const deadAt = new Date().toISOString();
+    envelope.history.push({ attempt, at: deadAt, outcome: 'dead', reason });
+    dead.push({
+      id: envelope.message.messageId,
+      lane: q.lane,
+      reason,
+      attempts: attempt,
+      history: [...envelope.history],
+      deadAt,
+      message: envelope.message,
+    });
+    log?.error(
+      { messageId: envelope.message.messageId, paymentId: envelope.message.paymentId, lane: q.lane, attempt, reason },
+      'message dead-lettered',
+    );
+    envelope.done();
+  };
+
+  const publish = (lane: Lane, message: AnyMessage): Promise<void> => {
+    if (state !== 'started') {
+      return Promise.reject(
+        new TransportError(
+          'transport_not_ready',
+          `in-process transport is ${state === 'new' ? 'not started' : 'closed'}`,
+        ),
+      );
+    }
+    return new Promise<void>((resolve, reject) => {
+      const q = queueOf(lane);
+      q.ready.push({ message, attempts: 0, history: [], done: resolve, fail: reject });
+      dispatch(q);
+    });
+  };
+
+  const subscribe = (lane: Lane, handler: Handler): Subscription => {
+    const q = queueOf(lane);
+    const consumer: Consumer = { handler, inFlight: new Set(), cancelled: false };
+    q.consumers.push(consumer);
+    dispatch(q);
+    return {
+      async cancel() {
+        consumer.cancelled = true;
+        const i = q.consumers.indexOf(consumer);
+        if (i >= 0) q.consumers.splice(i, 1);
+        while (consumer.inFlight.size > 0) await Promise.allSettled([...consumer.inFlight]);
+      },
+    };
+  };
+
+  return Object.freeze({
+    kind: 'in-process' as const,
+    async start() {
+      if (state === 'closed')
+        throw new TransportError('transport_closed', 'in-process transport was closed; create a new one');
+      state = 'started';
+      for (const q of queues.values()) dispatch(q);
+    },
+    isReady: () => state === 'started',
+    publishCommand: (message: CoreCommandMessage) => publish(message.core, message),
+    async consumeCommands(core: Core, handler: (m: CoreCommandMessage, d: DeliveryInfo) => Promise<Disposition>) {
+      return subscribe(core, (m, d) => handler(m as CoreCommandMessage, d));
+    },
+    publishResult: (message: CoreResultMessage) => publish('results', message),
+    async consumeResults(handler: (m: CoreResultMessage) => Promise<void>) {
+      return subscribe('results', async (m) => {
+        await handler(m as CoreResultMessage);
+        return { kind: 'ack' } as const;
+      });
+    },
+    async close() {
+      if (state === 'closed') return;
+      state = 'closed';
+      const closed = (): TransportError =>
+        new TransportError('transport_closed', 'in-process transport closed before a consumer finished the message');
+      for (const [envelope, timer] of delayed) {
+        clearTimeout(timer);
+        envelope.fail(closed());
+      }
+      delayed.clear();
+      for (const envelope of handling) envelope.fail(closed());
+      for (const q of queues.values()) {
+        for (const envelope of q.ready.splice(0)) envelope.fail(closed());
+        q.consumers.forEach((c) => (c.cancelled = true));
+        q.consumers.splice(0);
+      }
+    },
+    deadLetters: (lane?: Lane) => dead.filter((d) => lane === undefined || d.lane === lane),
+    replayDeadLetters(lane: Lane, which: { readonly id?: string; readonly all?: boolean }) {
+      if (which.all !== true && which.id === undefined) throw new RangeError('replay needs an id or all');
+      const chosen = dead.filter((d) => d.lane === lane && (which.all === true || d.id === which.id));
+      const q = queueOf(lane);
+      const at = new Date().toISOString();
+      for (const letter of chosen) {
+        dead.splice(dead.indexOf(letter), 1);
+        const history = [
+          ...letter.history,
+          { attempt: letter.attempts, at, outcome: 'replayed' as const, reason: 'replayed from the dead letters' },
+        ];
+        q.ready.push({ message: letter.message, attempts: 0, history, done: () => undefined, fail: () => undefined });
+      }
+      dispatch(q);
+      return chosen.length;
+    },
+  });
+}
