@@ -61,45 +61,51 @@ export async function acceptPayment(deps: AcceptPaymentDeps, cmd: AcceptPaymentC
   const now = deps.now();
   const at = now.toISOString();
   const businessDate = businessDateOf(now, deps.timeZone);
-  const payment: Payment = {
-    id: newPaymentId(),
-    receiptNumber: newReceiptNumber(cmd.channel, businessDate),
-    channel: cmd.channel,
-    clientId: cmd.clientId,
-    channelReference: cmd.request.channelReference,
-    loanNumber: cmd.request.loanNumber,
-    core,
-    amount: cmd.request.amount,
-    currency: cmd.request.currency,
-    businessDate,
-    status: 'ACCEPTED',
-    reason: null,
-    coreReference: null,
-    createdAt: at,
-    updatedAt: at,
-  };
-  const body = JSON.stringify(toPaymentView(payment));
-  const outcome = await deps.store.acceptPayment({
-    payment,
-    idempotency: {
+  const paymentId = newPaymentId();
+  // A receipt number is random; on the rare clash the store writes nothing and we draw another.
+  for (let draw = 0; draw < 5; draw += 1) {
+    const payment: Payment = {
+      id: paymentId,
+      receiptNumber: newReceiptNumber(cmd.channel, businessDate),
+      channel: cmd.channel,
       clientId: cmd.clientId,
-      key: cmd.idempotencyKey,
-      fingerprint,
-      paymentId: payment.id,
-      responseStatus: 201,
-      responseBody: body,
+      channelReference: cmd.request.channelReference,
+      loanNumber: cmd.request.loanNumber,
+      core,
+      amount: cmd.request.amount,
+      currency: cmd.request.currency,
+      businessDate,
+      status: 'ACCEPTED',
+      reason: null,
+      coreReference: null,
       createdAt: at,
-      expiresAt: new Date(now.getTime() + deps.idempotencyTtlMs).toISOString(),
-    },
-    outbox: [coreCommandRow(payment, 'apply_payment', cmd.requestId, cmd.traceparent)],
-  });
-  if (outcome.kind === 'existing') return replayOrConflict(outcome.idempotency, fingerprint);
-  deps.logger.info(
-    { paymentId: payment.id, channel: payment.channel, core, requestId: cmd.requestId },
-    'payment accepted',
-  );
-  deps.onAccepted();
-  return { status: 201, body, replayed: false, paymentId: payment.id };
+      updatedAt: at,
+    };
+    const body = JSON.stringify(toPaymentView(payment));
+    const outcome = await deps.store.acceptPayment({
+      payment,
+      idempotency: {
+        clientId: cmd.clientId,
+        key: cmd.idempotencyKey,
+        fingerprint,
+        paymentId: payment.id,
+        responseStatus: 201,
+        responseBody: body,
+        createdAt: at,
+        expiresAt: new Date(now.getTime() + deps.idempotencyTtlMs).toISOString(),
+      },
+      outbox: [coreCommandRow(payment, 'apply_payment', cmd.requestId, cmd.traceparent)],
+    });
+    if (outcome.kind === 'receipt_taken') continue;
+    if (outcome.kind === 'existing') return replayOrConflict(outcome.idempotency, fingerprint);
+    deps.logger.info(
+      { paymentId: payment.id, channel: payment.channel, core, requestId: cmd.requestId },
+      'payment accepted',
+    );
+    deps.onAccepted();
+    return { status: 201, body, replayed: false, paymentId: payment.id };
+  }
+  throw new Error(`payment ${paymentId}: no free receipt number after 5 draws`);
 }
 
 function replayOrConflict(

@@ -39,7 +39,9 @@ export interface NewOutboxRow {
 export type AcceptOutcome =
   | { readonly kind: 'created'; readonly payment: Payment; readonly idempotency: IdempotencyRecord }
   /** The key was used before: the stored record decides whether this is a replay or a conflict. */
-  | { readonly kind: 'existing'; readonly idempotency: IdempotencyRecord };
+  | { readonly kind: 'existing'; readonly idempotency: IdempotencyRecord }
+  /** Another payment already has this receipt number; nothing was written, try another number. */
+  | { readonly kind: 'receipt_taken' };
 
 export interface AcceptPaymentInput {
   readonly payment: Payment;

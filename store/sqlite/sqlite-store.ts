@@ -160,7 +160,17 @@ export function openSqliteStore(opts: { file: string; synchronous?: 'FULL' | 'NO
   let closed = false;
   return Object.freeze({
     kind: 'sqlite' as const,
-    acceptPayment: async (input: AcceptPaymentInput) => accept(input),
+    acceptPayment: async (input: AcceptPaymentInput): Promise<AcceptOutcome> => {
+      try {
+        return accept(input);
+      } catch (err) {
+        const e = err as { code?: string; message?: string };
+        if (e.code === 'SQLITE_CONSTRAINT_UNIQUE' && e.message?.includes('payments.receipt_number')) {
+          return { kind: 'receipt_taken' };
+        }
+        throw err;
+      }
+    },
     findIdempotency: async (clientId: string, key: string) => {
       const row = selectIdempotency.get(clientId, key) as IdempotencyRow | undefined;
       return row ? toIdempotency(row) : null;
