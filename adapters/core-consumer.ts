@@ -66,15 +66,20 @@ export function createCoreCommandHandler(deps: {
       return { kind: 'dead', reason };
     }
     await deps.transport.publishResult(resultOf(message, outcome));
-    log.info({ outcome: outcome.kind, reason: outcome.kind === 'rejected' ? outcome.reason : undefined }, 'core answered');
+    log.info(
+      { outcome: outcome.kind, reason: outcome.kind === 'rejected' ? outcome.reason : undefined },
+      'core answered',
+    );
     return { kind: 'ack' };
   };
 }
 
 function checkCommand(message: CoreCommandMessage, core: Core): string | null {
-  if (message.schemaVersion !== MESSAGE_SCHEMA_VERSION) return `unsupported schema version ${String(message.schemaVersion)}`;
+  if (message.schemaVersion !== MESSAGE_SCHEMA_VERSION)
+    return `unsupported schema version ${String(message.schemaVersion)}`;
   if (message.core !== core) return `command for core ${String(message.core)} delivered to ${core}`;
-  if (message.type !== 'apply_payment' && message.type !== 'reverse_payment') return `unknown command type ${String(message.type)}`;
+  if (message.type !== 'apply_payment' && message.type !== 'reverse_payment')
+    return `unknown command type ${String(message.type)}`;
   if (typeof message.paymentId !== 'string' || !message.body || typeof message.body.loanNumber !== 'string') {
     return 'command lacks a payment id or loan number';
   }
@@ -106,4 +111,3 @@ function resultOf(command: CoreCommandMessage, outcome: CoreOutcome): CoreResult
         : { reason: outcome.reason, detail: outcome.detail },
   };
 }
-

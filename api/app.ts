@@ -92,7 +92,8 @@ export function createApiApp(deps: ApiDeps): express.Express {
 
   const json = express.json({ limit: '16kb', strict: false, type: () => true });
   const requireJson = (req: Request, _res: Response, next: NextFunction): void => {
-    if (!req.is('application/json')) return next(problem('unsupported_media_type', 'send the body with Content-Type: application/json'));
+    if (!req.is('application/json'))
+      return next(problem('unsupported_media_type', 'send the body with Content-Type: application/json'));
     next();
   };
 
@@ -100,12 +101,26 @@ export function createApiApp(deps: ApiDeps): express.Express {
     try {
       const caller = res.locals.caller as Caller;
       const key = req.get('idempotency-key');
-      if (key === undefined || key === '') throw problem('idempotency_key_missing', 'send an Idempotency-Key header (for example a UUID) with every payment');
-      if (!IDEMPOTENCY_KEY_PATTERN.test(key)) throw problem('idempotency_key_invalid', 'the Idempotency-Key must be 1-255 printable ASCII characters');
+      if (key === undefined || key === '')
+        throw problem(
+          'idempotency_key_missing',
+          'send an Idempotency-Key header (for example a UUID) with every payment',
+        );
+      if (!IDEMPOTENCY_KEY_PATTERN.test(key))
+        throw problem('idempotency_key_invalid', 'the Idempotency-Key must be 1-255 printable ASCII characters');
+      if (req.get('content-length') === '0')
+        throw problem('body_not_object', 'the body is empty; send the payment as a JSON object');
       const request = parsePaymentRequest(req.body, deps.maxAmountMinor);
       const traceparent = req.get('traceparent');
       const stored = await acceptPayment(
-        { store: deps.store, timeZone: deps.timeZone, idempotencyTtlMs: deps.idempotencyTtlMs, now, logger: log, onAccepted: deps.onAccepted },
+        {
+          store: deps.store,
+          timeZone: deps.timeZone,
+          idempotencyTtlMs: deps.idempotencyTtlMs,
+          now,
+          logger: log,
+          onAccepted: deps.onAccepted,
+        },
         {
           channel: caller.channel,
           clientId: caller.clientId,
@@ -113,13 +128,19 @@ export function createApiApp(deps: ApiDeps): express.Express {
           rawBody: req.body,
           request,
           requestId: res.locals.requestId as string,
-          ...(traceparent && /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/.test(traceparent) ? { traceparent } : {}),
+          ...(traceparent && /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/.test(traceparent)
+            ? { traceparent }
+            : {}),
         },
       );
       if (stored.replayed) res.set('Idempotent-Replayed', 'true');
       res
         .status(stored.status)
-        .set({ 'Content-Type': 'application/json', 'Cache-Control': 'no-store', Location: `/v1/${caller.channel}/payments/${stored.paymentId}` })
+        .set({
+          'Content-Type': 'application/json',
+          'Cache-Control': 'no-store',
+          Location: `/v1/${caller.channel}/payments/${stored.paymentId}`,
+        })
         .send(stored.body);
     } catch (err) {
       next(err);
@@ -130,10 +151,12 @@ export function createApiApp(deps: ApiDeps): express.Express {
     try {
       const caller = res.locals.caller as Caller;
       const id = String(req.params.paymentId);
-      if (!PAYMENT_ID_PATTERN.test(id)) throw problem('invalid_payment_id', 'a payment id is the UUID returned as paymentId');
+      if (!PAYMENT_ID_PATTERN.test(id))
+        throw problem('invalid_payment_id', 'a payment id is the UUID returned as paymentId');
       const payment = await deps.store.getPayment(id);
       // Another channel's payment is "not found", never "forbidden": its existence is not revealed.
-      if (!payment || payment.channel !== caller.channel) throw problem('payment_not_found', `no payment ${id} for channel ${caller.channel}`);
+      if (!payment || payment.channel !== caller.channel)
+        throw problem('payment_not_found', `no payment ${id} for channel ${caller.channel}`);
       res.set('Cache-Control', 'no-store').json(toPaymentView(payment));
     } catch (err) {
       next(err);
@@ -148,17 +171,26 @@ export function createApiApp(deps: ApiDeps): express.Express {
     if (hubError.status >= 500) {
       log.error({ requestId, method: req.method, path: req.path, err }, 'request failed');
     } else {
-      log.info({ requestId, method: req.method, path: req.path, code: hubError.code, paymentId: hubError.extras.paymentId }, 'request refused');
+      log.info(
+        { requestId, method: req.method, path: req.path, code: hubError.code, paymentId: hubError.extras.paymentId },
+        'request refused',
+      );
     }
     if (res.headersSent) return;
-    sendProblem(res, hubError, requestId, hubError.code === 'invalid_token' ? { 'WWW-Authenticate': 'Bearer error="invalid_token"' } : {});
+    sendProblem(
+      res,
+      hubError,
+      requestId,
+      hubError.code === 'invalid_token' ? { 'WWW-Authenticate': 'Bearer error="invalid_token"' } : {},
+    );
   });
   return app;
 }
 
 function toHubError(err: unknown): HubError {
   if (err instanceof HubError) return err;
-  if (err instanceof CoreUnavailableError) return new HubError('core_unavailable', `the ${err.core} core did not answer; try again shortly`);
+  if (err instanceof CoreUnavailableError)
+    return new HubError('core_unavailable', `the ${err.core} core did not answer; try again shortly`);
   const type = (err as { type?: string } | null)?.type;
   if (type === 'entity.parse.failed') return new HubError('malformed_json', 'the body is not valid JSON');
   if (type === 'entity.too.large') return new HubError('payload_too_large', 'the body is larger than 16 KiB');
@@ -166,6 +198,7 @@ function toHubError(err: unknown): HubError {
     return new HubError('unsupported_media_type', 'send the body as UTF-8 JSON');
   }
   const status = (err as { status?: number } | null)?.status;
-  if (typeof status === 'number' && status >= 400 && status < 500) return new HubError('malformed_json', 'the request could not be read');
+  if (typeof status === 'number' && status >= 400 && status < 500)
+    return new HubError('malformed_json', 'the request could not be read');
   return new HubError('internal_error', 'the hub failed on this request', {}, { cause: err });
 }

@@ -12,7 +12,10 @@ export const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 
 export function parsePaymentRequest(body: unknown, maxAmountMinor: bigint): PaymentRequest {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
-    throw new HubError('body_not_object', 'the body must be a JSON object with loanNumber, amount, currency and channelReference');
+    throw new HubError(
+      'body_not_object',
+      'the body must be a JSON object with loanNumber, amount, currency and channelReference',
+    );
   }
   const record = body as Record<string, unknown>;
   const unknown = Object.keys(record).filter((k) => !(PAYMENT_FIELDS as readonly string[]).includes(k));
@@ -30,7 +33,8 @@ export function parsePaymentRequest(body: unknown, maxAmountMinor: bigint): Paym
   const parsed = parseAmount(amount, maxAmountMinor);
   if (!parsed.ok) throw new HubError(parsed.code, parsed.detail, { field: 'amount' });
   if (typeof currency !== 'string') throw typeError('currency', 'string');
-  if (!isCurrency(currency)) throw new HubError('currency_unsupported', 'currency must be PEN or USD', { field: 'currency' });
+  if (!isCurrency(currency))
+    throw new HubError('currency_unsupported', 'currency must be PEN or USD', { field: 'currency' });
   if (typeof channelReference !== 'string') throw typeError('channelReference', 'string');
   if (!CHANNEL_REFERENCE_PATTERN.test(channelReference)) {
     throw new HubError(

@@ -29,9 +29,17 @@ export function problemOf(err: HubError, requestId: string | undefined): Problem
   };
 }
 
-export function sendProblem(res: Response, err: HubError, requestId: string | undefined, headers: Record<string, string> = {}): void {
+export function sendProblem(
+  res: Response,
+  err: HubError,
+  requestId: string | undefined,
+  headers: Record<string, string> = {},
+): void {
   const body = problemOf(err, requestId);
-  res.status(body.status).set({ 'Content-Type': PROBLEM_CONTENT_TYPE, 'Cache-Control': 'no-store', ...headers }).send(JSON.stringify(body));
+  res
+    .status(body.status)
+    .set({ 'Content-Type': PROBLEM_CONTENT_TYPE, 'Cache-Control': 'no-store', ...headers })
+    .send(JSON.stringify(body));
 }
 
 export function problem(code: ErrorCode, detail: string, extras?: Record<string, unknown>): HubError {

@@ -24,9 +24,13 @@ export function registerLoansCommands(program: Command): void {
         process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
         return;
       }
-      process.stdout.write(`${'LOAN'.padEnd(14)}${'CORE'.padEnd(10)}${'CUR'.padEnd(5)}${'AMOUNT DUE'.padStart(14)}  STATUS\n`);
+      process.stdout.write(
+        `${'LOAN'.padEnd(14)}${'CORE'.padEnd(10)}${'CUR'.padEnd(5)}${'AMOUNT DUE'.padStart(14)}  STATUS\n`,
+      );
       for (const r of rows) {
-        process.stdout.write(`${r.loanNumber.padEnd(14)}${r.core.padEnd(10)}${r.currency.padEnd(5)}${r.amountDue.padStart(14)}  ${r.status}\n`);
+        process.stdout.write(
+          `${r.loanNumber.padEnd(14)}${r.core.padEnd(10)}${r.currency.padEnd(5)}${r.amountDue.padStart(14)}  ${r.status}\n`,
+        );
       }
     });
 }

@@ -10,7 +10,11 @@ export async function main(argv: readonly string[]): Promise<number> {
     .description('LoanHub: loan-payment integration hub (channels, loan cores, mainframe batch)')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) });
-  const registrations: Array<(p: Command) => void> = [registerStartCommand, registerTokenCommands, registerLoansCommands];
+  const registrations: Array<(p: Command) => void> = [
+    registerStartCommand,
+    registerTokenCommands,
+    registerLoansCommands,
+  ];
   for (const register of registrations) register(program);
   try {
     await program.parseAsync([...argv]);

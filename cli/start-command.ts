@@ -8,7 +8,9 @@ import { startHub } from '../runtime/hub';
 export function registerStartCommand(program: Command): void {
   program
     .command('start')
-    .description('run the hub in one process: SQLite store, outbox relay, in-process transport, core simulators and the API')
+    .description(
+      'run the hub in one process: SQLite store, outbox relay, in-process transport, core simulators and the API',
+    )
     .option('--port <n>', 'HTTP port of the API (env PORT, default 8080)', parsePort)
     .option('--no-simulators', 'do not start the core simulators (use LOANHUB_CORE_*_URL instead)')
     .addHelpText(

@@ -24,7 +24,7 @@ export function registerTokenCommands(program: Command): void {
 
   program
     .command('clients')
-    .description('list the embedded issuer\'s channel clients (client_id and client_secret for POST /oauth/token)')
+    .description("list the embedded issuer's channel clients (client_id and client_secret for POST /oauth/token)")
     .option('--channel <channel>', 'only this channel', parseChannel)
     .option('--json', 'print as JSON')
     .action(async (opts: { channel?: Channel; json?: boolean }) => {
@@ -32,7 +32,11 @@ export function registerTokenCommands(program: Command): void {
       const rows = issuer
         .clients()
         .filter((c) => !opts.channel || c.channel === opts.channel)
-        .map((c) => ({ channel: c.channel, clientId: c.clientId, clientSecret: issuer.clientSecret(c.clientId) ?? '' }));
+        .map((c) => ({
+          channel: c.channel,
+          clientId: c.clientId,
+          clientSecret: issuer.clientSecret(c.clientId) ?? '',
+        }));
       if (opts.json) {
         process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
         return;

@@ -18,7 +18,10 @@ export const ERROR_CATALOGUE = {
   missing_field: { status: 400, title: 'A required field is missing' },
   invalid_field_type: { status: 400, title: 'A field has the wrong JSON type' },
   invalid_loan_number: { status: 400, title: 'The loan number must be 12 digits' },
-  invalid_channel_reference: { status: 400, title: 'The channel reference has a length or character that is not allowed' },
+  invalid_channel_reference: {
+    status: 400,
+    title: 'The channel reference has a length or character that is not allowed',
+  },
   invalid_payment_id: { status: 400, title: 'The payment id is not a LoanHub payment id' },
   unsupported_media_type: { status: 415, title: 'The body must be sent as application/json' },
   payload_too_large: { status: 413, title: 'The body is larger than this endpoint accepts' },
@@ -36,7 +39,10 @@ export const ERROR_CATALOGUE = {
   currency_unsupported: { status: 400, title: 'The currency is not PEN or USD' },
   // idempotency
   idempotency_key_missing: { status: 400, title: 'The Idempotency-Key header is required' },
-  idempotency_key_invalid: { status: 400, title: 'The Idempotency-Key header has a length or character that is not allowed' },
+  idempotency_key_invalid: {
+    status: 400,
+    title: 'The Idempotency-Key header has a length or character that is not allowed',
+  },
   idempotency_key_reused: { status: 422, title: 'The Idempotency-Key was already used with a different request' },
   // resources
   not_found: { status: 404, title: 'No such endpoint' },

@@ -26,8 +26,7 @@ export type AmountErrorCode =
   | 'amount_too_large';
 
 export type ParseResult<T, E extends string> =
-  | { readonly ok: true; readonly value: T }
-  | { readonly ok: false; readonly code: E; readonly detail: string };
+  { readonly ok: true; readonly value: T } | { readonly ok: false; readonly code: E; readonly detail: string };
 
 export const MINOR_PER_MAJOR = 100n;
 
@@ -63,7 +62,8 @@ export function parseAmount(input: unknown, maxMinor: bigint): ParseResult<Minor
     return fail('amount_too_precise', 'amount has more than 2 decimal places');
   }
   // Bound the digits before BigInt so a 10,000-digit string costs nothing.
-  if (whole.replace(/^0+/, '').length > 20) return fail('amount_too_large', `amount exceeds the maximum ${formatAmount(maxMinor)}`);
+  if (whole.replace(/^0+/, '').length > 20)
+    return fail('amount_too_large', `amount exceeds the maximum ${formatAmount(maxMinor)}`);
   const minor = BigInt(whole) * MINOR_PER_MAJOR + BigInt((fraction ?? '').padEnd(2, '0'));
   if (minor === 0n) return fail('amount_zero', 'amount must be greater than zero');
   if (minor > maxMinor) return fail('amount_too_large', `amount exceeds the maximum ${formatAmount(maxMinor)}`);

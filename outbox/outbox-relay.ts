@@ -50,7 +50,10 @@ export function createOutboxRelay(opts: OutboxRelayOptions): OutboxRelay {
     } catch (err) {
       const delay = Math.min(30_000, 250 * 2 ** Math.min(row.attempts, 7)) * (0.5 + Math.random() / 2);
       const reason = err instanceof Error ? err.message : String(err);
-      log.warn({ attempt: row.attempts, retryInMs: Math.round(delay), err: reason }, 'outbox publish failed; will retry');
+      log.warn(
+        { attempt: row.attempts, retryInMs: Math.round(delay), err: reason },
+        'outbox publish failed; will retry',
+      );
       await opts.store.releaseOutbox(row.id, reason, new Date(now().getTime() + delay)).catch((e: unknown) => {
         log.error({ err: e }, 'could not release outbox row; its lease will expire');
       });

@@ -120,5 +120,7 @@ export interface DeadLetter {
   readonly attempts: number;
   readonly history: readonly AttemptRecord[];
   readonly deadAt: string;
-  readonly message: CoreCommandMessage | CoreResultMessage;
+  /** Null when the body could not be read as a hub message (then `raw` holds it). */
+  readonly message: CoreCommandMessage | CoreResultMessage | null;
+  readonly raw?: string;
 }

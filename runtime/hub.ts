@@ -82,9 +82,7 @@ export async function startHub(opts: StartHubOptions): Promise<RunningHub> {
       await Promise.all(subscriptions.map((s) => s.cancel()));
     });
     const now = (): Date => new Date();
-    subscriptions.push(
-      await transport.consumeResults((message) => recordCoreResult({ store, logger, now }, message)),
-    );
+    subscriptions.push(await transport.consumeResults((message) => recordCoreResult({ store, logger, now }, message)));
     for (const core of CORES) {
       const handler = createCoreCommandHandler({ core, adapter: adapterOf(core), transport, logger });
       subscriptions.push(await transport.consumeCommands(core, handler));

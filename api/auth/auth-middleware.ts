@@ -22,17 +22,26 @@ export function requireChannelToken(deps: { verifier: TokenVerifier; catalogue: 
       const header = req.get('authorization') ?? '';
       const match = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/.exec(header);
       if (!match?.[1]) {
-        deps.logger.info({ requestId: res.locals.requestId, channel, reason: header ? 'malformed Authorization header' : 'no token' }, 'request refused: invalid_token');
+        deps.logger.info(
+          { requestId: res.locals.requestId, channel, reason: header ? 'malformed Authorization header' : 'no token' },
+          'request refused: invalid_token',
+        );
         return next(unauthorized());
       }
       const result = await deps.verifier.verify(match[1]);
       if (!result.ok) {
-        deps.logger.info({ requestId: res.locals.requestId, channel, reason: result.reason }, 'request refused: invalid_token');
+        deps.logger.info(
+          { requestId: res.locals.requestId, channel, reason: result.reason },
+          'request refused: invalid_token',
+        );
         return next(unauthorized());
       }
       const tokenChannel = deps.catalogue.channelOfClient(result.token.clientId);
       if (tokenChannel !== channel) {
-        deps.logger.info({ requestId: res.locals.requestId, channel, clientId: result.token.clientId }, 'request refused: token of another channel');
+        deps.logger.info(
+          { requestId: res.locals.requestId, channel, clientId: result.token.clientId },
+          'request refused: token of another channel',
+        );
         return next(new HubError('forbidden_channel', `this token may not act for channel ${channel}`));
       }
       if (!result.token.scopes.has(scope)) {

@@ -19,16 +19,24 @@ export function embeddedIssuerRoutes(deps: { issuer: EmbeddedIssuer; logger: Log
       try {
         const form = (req.body ?? {}) as Record<string, unknown>;
         if (form.grant_type !== 'client_credentials') {
-          throw new HubError('unsupported_grant_type', 'grant_type must be client_credentials', { error: 'unsupported_grant_type' });
+          throw new HubError('unsupported_grant_type', 'grant_type must be client_credentials', {
+            error: 'unsupported_grant_type',
+          });
         }
         const creds = clientCredentials(req, form);
         if (!creds || !deps.issuer.authenticateClient(creds.id, creds.secret)) {
-          deps.logger.info({ requestId: res.locals.requestId, clientId: creds?.id }, 'token request refused: invalid_client');
+          deps.logger.info(
+            { requestId: res.locals.requestId, clientId: creds?.id },
+            'token request refused: invalid_client',
+          );
           throw new HubError('invalid_client', 'client authentication failed', { error: 'invalid_client' });
         }
         const scopes = requestedScopes(form.scope);
         const token = await deps.issuer.issueToken(creds.id, scopes);
-        deps.logger.info({ requestId: res.locals.requestId, clientId: creds.id, scope: token.scope }, 'access token issued');
+        deps.logger.info(
+          { requestId: res.locals.requestId, clientId: creds.id, scope: token.scope },
+          'access token issued',
+        );
         res.set({ 'Cache-Control': 'no-store', Pragma: 'no-cache' }).json(token);
       } catch (err) {
         next(err);
@@ -54,11 +62,14 @@ function clientCredentials(req: Request, form: Record<string, unknown>): { id: s
 
 function requestedScopes(raw: unknown): Scope[] {
   if (raw === undefined || raw === '') return [...SCOPES];
-  if (typeof raw !== 'string') throw new HubError('invalid_grant_request', 'scope must be a space-separated string', { error: 'invalid_scope' });
+  if (typeof raw !== 'string')
+    throw new HubError('invalid_grant_request', 'scope must be a space-separated string', { error: 'invalid_scope' });
   const asked = raw.split(' ').filter(Boolean);
   const unknown = asked.filter((s) => !(SCOPES as readonly string[]).includes(s));
   if (unknown.length > 0) {
-    throw new HubError('invalid_grant_request', `unknown scope(s): ${unknown.join(' ').slice(0, 100)}`, { error: 'invalid_scope' });
+    throw new HubError('invalid_grant_request', `unknown scope(s): ${unknown.join(' ').slice(0, 100)}`, {
+      error: 'invalid_scope',
+    });
   }
   return asked as Scope[];
 }

@@ -9,7 +9,8 @@ export interface VerifiedToken {
   readonly payload: JWTPayload;
 }
 
-export type VerifyResult = { readonly ok: true; readonly token: VerifiedToken } | { readonly ok: false; readonly reason: string };
+export type VerifyResult =
+  { readonly ok: true; readonly token: VerifiedToken } | { readonly ok: false; readonly reason: string };
 
 export interface TokenVerifier {
   verify(token: string): Promise<VerifyResult>;
@@ -37,7 +38,8 @@ export function createTokenVerifier(opts: {
           requiredClaims: ['exp', 'iat'],
         });
         const clientId = typeof payload.client_id === 'string' ? payload.client_id : payload.sub;
-        if (typeof clientId !== 'string' || clientId.length === 0) return { ok: false, reason: 'token names no client' };
+        if (typeof clientId !== 'string' || clientId.length === 0)
+          return { ok: false, reason: 'token names no client' };
         if (payload.token_use !== undefined && payload.token_use !== 'access') {
           return { ok: false, reason: `token_use ${String(payload.token_use)} is not an access token` };
         }

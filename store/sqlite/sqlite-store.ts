@@ -87,7 +87,8 @@ export function openSqliteStore(opts: { file: string; synchronous?: 'FULL' | 'NO
   const selectByReference = db.prepare(
     'SELECT * FROM payments WHERE channel = ? AND channel_reference = ? ORDER BY id',
   );
-  const updateStatus = db.prepare(`UPDATE payments SET status = ?, reason = ?, core_reference = COALESCE(?, core_reference),
+  const updateStatus =
+    db.prepare(`UPDATE payments SET status = ?, reason = ?, core_reference = COALESCE(?, core_reference),
     updated_at = ? WHERE id = ?`);
   const selectDue = db.prepare(`SELECT id, topic, message_id, payment_id, payload, attempts, created_at FROM outbox
     WHERE status = 'pending' AND next_attempt_at <= @now AND (lease_until IS NULL OR lease_until <= @now)
@@ -96,7 +97,7 @@ export function openSqliteStore(opts: { file: string; synchronous?: 'FULL' | 'NO
   const markSent = db.prepare(`UPDATE outbox SET status = 'sent', sent_at = ?, lease_until = NULL, last_error = NULL
     WHERE id = ?`);
   const release = db.prepare(
-    'UPDATE outbox SET lease_until = NULL, last_error = ?, next_attempt_at = ? WHERE id = ? AND status = \'pending\'',
+    "UPDATE outbox SET lease_until = NULL, last_error = ?, next_attempt_at = ? WHERE id = ? AND status = 'pending'",
   );
   const pendingStats = db.prepare(
     "SELECT COUNT(*) AS pending, MIN(created_at) AS oldest FROM outbox WHERE status = 'pending'",
@@ -109,8 +110,7 @@ export function openSqliteStore(opts: { file: string; synchronous?: 'FULL' | 'NO
 
   const accept = db.transaction((input: AcceptPaymentInput): AcceptOutcome => {
     const existing = selectIdempotency.get(input.idempotency.clientId, input.idempotency.key) as
-      | IdempotencyRow
-      | undefined;
+      IdempotencyRow | undefined;
     if (existing) return { kind: 'existing', idempotency: toIdempotency(existing) };
     const p = input.payment;
     insertPayment.run({ ...p, amount: p.amount });
@@ -144,17 +144,15 @@ export function openSqliteStore(opts: { file: string; synchronous?: 'FULL' | 'NO
     const rows = selectDue.all({ now: nowIso, topics: JSON.stringify(topics), limit }) as OutboxDbRow[];
     const leaseUntil = new Date(now.getTime() + leaseMs).toISOString();
     for (const r of rows) leaseRow.run(leaseUntil, r.id);
-    return rows.map(
-      (r): OutboxRow => ({
-        id: Number(r.id),
-        topic: r.topic as OutboxTopic,
-        messageId: r.message_id,
-        paymentId: r.payment_id,
-        payload: r.payload,
-        attempts: Number(r.attempts) + 1,
-        createdAt: r.created_at,
-      }),
-    );
+    return rows.map((r): OutboxRow => ({
+      id: Number(r.id),
+      topic: r.topic as OutboxTopic,
+      messageId: r.message_id,
+      paymentId: r.payment_id,
+      payload: r.payload,
+      attempts: Number(r.attempts) + 1,
+      createdAt: r.created_at,
+    }));
   });
 
   let closed = false;

@@ -1,6 +1,6 @@
 import { businessDateOf } from '../../domain/business-date';
 
-describe('business date in the bank\'s time zone', () => {
+describe("business date in the bank's time zone", () => {
   it('is still the previous day in Lima late in the evening, whatever UTC says', () => {
     // 2026-11-24 03:30 UTC is 2026-11-23 22:30 in Lima (UTC-5).
     expect(businessDateOf(new Date('2026-11-24T03:30:00Z'), 'America/Lima')).toBe('2026-11-23');

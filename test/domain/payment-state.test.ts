@@ -8,7 +8,7 @@ describe('payment state transitions', () => {
     expect(transition('ACCEPTED', applied)).toEqual({ kind: 'changed', status: 'APPLIED', reason: null });
   });
 
-  it('an accepted payment becomes REJECTED with the core\'s reason', () => {
+  it("an accepted payment becomes REJECTED with the core's reason", () => {
     expect(transition('ACCEPTED', rejected)).toEqual({ kind: 'changed', status: 'REJECTED', reason: 'loan_closed' });
   });
 

@@ -23,7 +23,16 @@ describe('SQLite store files', () => {
     const p = samplePayment();
     await first.acceptPayment({
       payment: p,
-      idempotency: { clientId: 'app-client', key: 'x', fingerprint: 'f', paymentId: p.id, responseStatus: 201, responseBody: '{}', createdAt: p.createdAt, expiresAt: p.createdAt },
+      idempotency: {
+        clientId: 'app-client',
+        key: 'x',
+        fingerprint: 'f',
+        paymentId: p.id,
+        responseStatus: 201,
+        responseBody: '{}',
+        createdAt: p.createdAt,
+        expiresAt: p.createdAt,
+      },
       outbox: [],
     });
     await first.close();

@@ -63,7 +63,12 @@ export function storeContract(name: string, open: () => Promise<PaymentStore>): 
       expect(await store.findIdempotency('app-client', 'k1')).toMatchObject({ paymentId: p.id, fingerprint: 'f1' });
       const rows = await store.claimOutbox(['core.command'], 10, 60_000, new Date('2026-11-23T15:00:01Z'));
       expect(rows).toHaveLength(1);
-      expect(rows[0]).toMatchObject({ paymentId: p.id, messageId: `${p.id}:apply_payment`, payload: '{"x":1}', attempts: 1 });
+      expect(rows[0]).toMatchObject({
+        paymentId: p.id,
+        messageId: `${p.id}:apply_payment`,
+        payload: '{"x":1}',
+        attempts: 1,
+      });
     });
 
     it('a second acceptance with the same key returns the first record and writes nothing', async () => {
@@ -71,7 +76,10 @@ export function storeContract(name: string, open: () => Promise<PaymentStore>): 
       await store.acceptPayment({ payment: p, idempotency: idem(p, 'k2'), outbox: [] });
       const q = samplePayment();
       const out = await store.acceptPayment({ payment: q, idempotency: idem(q, 'k2', 'f2'), outbox: [] });
-      expect(out).toEqual({ kind: 'existing', idempotency: expect.objectContaining({ paymentId: p.id, fingerprint: 'f1' }) });
+      expect(out).toEqual({
+        kind: 'existing',
+        idempotency: expect.objectContaining({ paymentId: p.id, fingerprint: 'f1' }),
+      });
       expect(await store.getPayment(q.id)).toBeNull();
     });
 
@@ -115,7 +123,11 @@ export function storeContract(name: string, open: () => Promise<PaymentStore>): 
 
     it('an expired lease makes the row claimable by another relay', async () => {
       const p = samplePayment();
-      await store.acceptPayment({ payment: p, idempotency: idem(p, 'k6'), outbox: [{ topic: 'core.command', messageId: 'm6', payload: '{}' }] });
+      await store.acceptPayment({
+        payment: p,
+        idempotency: idem(p, 'k6'),
+        outbox: [{ topic: 'core.command', messageId: 'm6', payload: '{}' }],
+      });
       await store.claimOutbox(['core.command'], 10, 1_000, new Date('2026-11-23T15:00:01Z'));
       const later = await store.claimOutbox(['core.command'], 10, 1_000, new Date('2026-11-23T15:00:03Z'));
       expect(later).toHaveLength(1);
@@ -149,12 +161,14 @@ export function storeContract(name: string, open: () => Promise<PaymentStore>): 
         outbox: () => [],
       });
       expect(illegal).toMatchObject({ result: { kind: 'illegal' } });
-      expect(await store.recordEvent({ paymentId: 'nope', event: { type: 'core_applied' }, at: '', outbox: () => [] })).toEqual({
+      expect(
+        await store.recordEvent({ paymentId: 'nope', event: { type: 'core_applied' }, at: '', outbox: () => [] }),
+      ).toEqual({
         kind: 'not_found',
       });
     });
 
-    it('finds a channel\'s payments by its own reference only', async () => {
+    it("finds a channel's payments by its own reference only", async () => {
       const p = samplePayment({ channelReference: 'ATM01-000123' });
       const q = samplePayment({ channelReference: 'ATM01-000123', channel: 'web', clientId: 'web-client' });
       await store.acceptPayment({ payment: p, idempotency: idem(p, 'k8'), outbox: [] });

@@ -1,0 +1,143 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { api, eventually } from './hub-fixture';
+
+// The hub as an operator runs it (`loanhub start`, the compiled CLI), killed with SIGKILL right after a
+// 201 and started again: the payment is applied exactly once.
+
+const BIN = path.join(__dirname, '../../bin/loanhub.js');
+
+async function freePorts(n: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from(
+      { length: n },
+      () =>
+        new Promise<net.Server>((resolve) => {
+          const s = net.createServer();
+          s.listen(0, '127.0.0.1', () => resolve(s));
+        }),
+    ),
+  );
+  const ports = servers.map((s) => (s.address() as net.AddressInfo).port);
+  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  return ports;
+}
+
+interface Hub {
+  child: ChildProcess;
+  url: string;
+  output: string[];
+}
+
+async function startHubProcess(dataDir: string, ports: number[]): Promise<Hub> {
+  const [port, cash, mortgage, vehicle] = ports;
+  const output: string[] = [];
+  const child = spawn(process.execPath, [BIN, 'start'], {
+    env: {
+      ...process.env,
+      PORT: String(port),
+      LOANHUB_DATA_DIR: dataDir,
+      LOANHUB_CORE_CASH_PORT: String(cash),
+      LOANHUB_CORE_MORTGAGE_PORT: String(mortgage),
+      LOANHUB_CORE_VEHICLE_PORT: String(vehicle),
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout?.on('data', (d: Buffer) => output.push(d.toString()));
+  child.stderr?.on('data', (d: Buffer) => output.push(d.toString()));
+  const url = `http://127.0.0.1:${String(port)}`;
+  await eventually(
+    async () => {
+      if (child.exitCode !== null) throw new Error(`hub exited ${child.exitCode}: ${output.join('')}`);
+      return fetch(`${url}/healthz`).then(
+        (r) => (r.ok ? true : undefined),
+        () => undefined,
+      );
+    },
+    20_000,
+    'the hub to serve /healthz',
+  );
+  return { child, url, output };
+}
+
+async function kill9(hub: Hub): Promise<void> {
+  if (hub.child.exitCode !== null) return;
+  const exited = new Promise((r) => hub.child.once('exit', r));
+  hub.child.kill('SIGKILL');
+  await exited;
+}
+
+async function cli(dataDir: string, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const c = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, LOANHUB_DATA_DIR: dataDir } });
+    let out = '';
+    let err = '';
+    c.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    c.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    c.on('exit', (code) =>
+      code === 0 ? resolve(out) : reject(new Error(`loanhub ${args.join(' ')} exited ${code}: ${err}`)),
+    );
+  });
+}
+
+describe('SIGKILL right after a 201', () => {
+  let dataDir: string;
+  let hub: Hub | undefined;
+  beforeEach(() => {
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'loanhub-crash-'));
+  });
+  afterEach(async () => {
+    if (hub) await kill9(hub);
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  for (const when of ['while the core is down', 'with the core up'] as const) {
+    it(`applies the payment exactly once after a restart (${when})`, async () => {
+      const ports = await freePorts(4);
+      hub = await startHubProcess(dataDir, ports);
+      const token = (await cli(dataDir, ['token', '--channel', 'stores'])).trim();
+      const loan = '100000000001';
+      const before = await api(`${hub.url}/v1/stores/loans/${loan}`, { token });
+      expect(before.status).toBe(200);
+      if (when === 'while the core is down') {
+        // The cash core refuses connections: the payment cannot be applied before the kill.
+        await cli(dataDir, [
+          'simulate',
+          'fault',
+          '--core',
+          'cash',
+          '--mode',
+          'down',
+          '--url',
+          `http://127.0.0.1:${String(ports[1])}`,
+        ]);
+      }
+      const created = await api(`${hub.url}/v1/stores/payments`, {
+        token,
+        body: { loanNumber: loan, amount: '12.34', currency: 'PEN', channelReference: 'STORE7-000001' },
+        headers: { 'idempotency-key': randomUUID() },
+      });
+      expect(created.status).toBe(201);
+      await kill9(hub);
+
+      hub = await startHubProcess(dataDir, ports);
+      const paymentId = String(created.json.paymentId);
+      const final = await eventually(
+        async () => {
+          const r = await api(`${hub?.url}/v1/stores/payments/${paymentId}`, { token });
+          return r.json.status === 'APPLIED' ? r.json : undefined;
+        },
+        20_000,
+        'the payment to be APPLIED after the restart',
+      );
+      expect(final.status).toBe('APPLIED');
+      const after = await api(`${hub.url}/v1/stores/loans/${loan}`, { token });
+      const minor = (s: unknown) => BigInt(String(s).replace('.', ''));
+      expect(minor(before.json.amountDue) - minor(after.json.amountDue)).toBe(1234n);
+    });
+  }
+});
