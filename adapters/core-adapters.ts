@@ -1,0 +1,194 @@
+import type { Core } from '../domain/channel';
+import { CoreUnavailableError, type CoreAdapter } from './core-port';
+import { createCashAdapter } from './cash/cash-adapter';
+import { CASH_API_KEY_ENV, DEFAULT_CASH_API_KEY } from './cash/cash-contract';
+import { createMortgageAdapter } from './mortgage/mortgage-adapter';
+import {
+  DEFAULT_MORTGAGE_PASSWORD,
+  DEFAULT_MORTGAGE_USERNAME,
+  MORTGAGE_PASSWORD_ENV,
+  MORTGAGE_USERNAME_ENV,
+} from './mortgage/mortgage-contract';
+import { createVehicleAdapter } from './vehicle/vehicle-adapter';
+import { DEFAULT_VEHICLE_TOKEN, VEHICLE_TOKEN_ENV } from './vehicle/vehicle-contract';
+
+// Builds the adapter for a core from its configuration, and the one HTTP exchange every adapter uses:
+// fetch with a per-call timeout (AbortSignal.timeout), turning "no answer" into CoreUnavailableError.
+// No retries or breakers here: those wrap the adapter from outside (STYLE habit 8).
+
+export type CoreCredentials =
+  | { readonly kind: 'api_key'; readonly apiKey: string }
+  | { readonly kind: 'basic'; readonly username: string; readonly password: string }
+  | { readonly kind: 'token'; readonly token: string };
+
+export interface CoreAdapterConfig {
+  /** Origin of the core, e.g. http://127.0.0.1:8181; each adapter adds its contract's path. */
+  readonly baseUrl: string;
+  readonly timeoutMs: number;
+  readonly credentials: CoreCredentials;
+  /** Injected for tests; global fetch (undici) otherwise. */
+  readonly fetch?: typeof fetch;
+}
+
+export type CoreOperation = 'inquiry' | 'payment' | 'reversal';
+
+export interface CoreHttpRequest {
+  readonly operation: CoreOperation;
+  readonly method: 'GET' | 'POST';
+  readonly path: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body?: string;
+}
+
+export interface CoreHttpResponse {
+  readonly status: number;
+  readonly contentType: string;
+  readonly body: string;
+}
+
+export type CoreHttpExchange = (request: CoreHttpRequest) => Promise<CoreHttpResponse>;
+
+export const DEFAULT_CORE_TIMEOUT_MS = 5_000;
+
+export const CORE_DEFAULT_URLS: Readonly<Record<Core, string>> = Object.freeze({
+  cash: 'http://127.0.0.1:8181',
+  mortgage: 'http://127.0.0.1:8182',
+  vehicle: 'http://127.0.0.1:8183',
+});
+
+/** LOANHUB_CORE_CASH_URL, LOANHUB_CORE_MORTGAGE_URL, LOANHUB_CORE_VEHICLE_URL. */
+export function coreUrlEnvName(core: Core): string {
+  return `LOANHUB_CORE_${core.toUpperCase()}_URL`;
+}
+
+export function coreTimeoutEnvName(core: Core): string {
+  return `LOANHUB_CORE_${core.toUpperCase()}_TIMEOUT_MS`;
+}
+
+export class CoreConfigError extends Error {
+  readonly code = 'core_config_invalid';
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'CoreConfigError';
+  }
+}
+
+function credentialsFromEnv(core: Core, env: NodeJS.ProcessEnv): CoreCredentials {
+  switch (core) {
+    case 'cash':
+      return { kind: 'api_key', apiKey: env[CASH_API_KEY_ENV] ?? DEFAULT_CASH_API_KEY };
+    case 'mortgage':
+      return {
+        kind: 'basic',
+        username: env[MORTGAGE_USERNAME_ENV] ?? DEFAULT_MORTGAGE_USERNAME,
+        password: env[MORTGAGE_PASSWORD_ENV] ?? DEFAULT_MORTGAGE_PASSWORD,
+      };
+    case 'vehicle':
+      return { kind: 'token', token: env[VEHICLE_TOKEN_ENV] ?? DEFAULT_VEHICLE_TOKEN };
+    default: {
+      const never: never = core;
+      throw new Error(`unknown core ${String(never)}`);
+    }
+  }
+}
+
+/**
+ * A core's adapter configuration: the URL from its variable, else `fallbackBaseUrl` (e.g. the
+ * embedded simulator's URL), else the simulator's default port; timeout and credentials from their
+ * variables with the simulators' development defaults.
+ */
+export function coreAdapterConfigFromEnv(
+  core: Core,
+  env: NodeJS.ProcessEnv,
+  fallbackBaseUrl?: string,
+): CoreAdapterConfig {
+  const urlVariable = coreUrlEnvName(core);
+  const baseUrl = env[urlVariable] ?? fallbackBaseUrl ?? CORE_DEFAULT_URLS[core];
+  if (!URL.canParse(baseUrl) || !/^https?:$/.test(new URL(baseUrl).protocol)) {
+    throw new CoreConfigError(urlVariable, `${urlVariable} must be an http(s) URL`);
+  }
+  const timeoutVariable = coreTimeoutEnvName(core);
+  const timeoutText = env[timeoutVariable];
+  let timeoutMs = DEFAULT_CORE_TIMEOUT_MS;
+  if (timeoutText !== undefined) {
+    if (!/^[1-9][0-9]{0,6}$/.test(timeoutText)) {
+      throw new CoreConfigError(
+        timeoutVariable,
+        `${timeoutVariable} must be a whole number of milliseconds (1..9999999)`,
+      );
+    }
+    timeoutMs = Number(timeoutText);
+  }
+  return { baseUrl, timeoutMs, credentials: credentialsFromEnv(core, env) };
+}
+
+function describeFailure(err: unknown): string {
+  if (err instanceof Error) {
+    const cause = err.cause instanceof Error ? `: ${err.cause.message}` : '';
+    return `${err.name}: ${err.message}${cause}`;
+  }
+  return String(err);
+}
+
+/** fetch with a timeout; no answer, a 5xx, 408 or 429 is CoreUnavailableError(retryable). */
+export function createCoreHttpExchange(core: Core, config: CoreAdapterConfig): CoreHttpExchange {
+  const fetchImpl = config.fetch ?? fetch;
+  const base = config.baseUrl;
+  return async (request) => {
+    const url = new URL(request.path, base);
+    let response: Response;
+    let body: string;
+    try {
+      response = await fetchImpl(url, {
+        method: request.method,
+        headers: request.headers,
+        ...(request.body !== undefined ? { body: request.body } : {}),
+        signal: AbortSignal.timeout(config.timeoutMs),
+      });
+      // The timeout covers reading the body too: the same signal aborts a stalled stream.
+      body = await response.text();
+    } catch (err) {
+      const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
+      throw new CoreUnavailableError(
+        core,
+        timedOut
+          ? `${core} core: ${request.operation} got no answer within ${config.timeoutMs} ms`
+          : `${core} core: ${request.operation} failed to connect or lost the connection (${describeFailure(err)})`,
+        true,
+        { cause: err },
+      );
+    }
+    if (response.status >= 500 || response.status === 408 || response.status === 429) {
+      throw new CoreUnavailableError(core, `${core} core: ${request.operation} answered HTTP ${response.status}`, true);
+    }
+    return { status: response.status, contentType: response.headers.get('content-type') ?? '', body };
+  };
+}
+
+function wrongCredentials(core: Core, expected: CoreCredentials['kind'], got: CoreCredentials['kind']): never {
+  throw new CoreConfigError(`${core}.credentials`, `the ${core} core takes ${expected} credentials, not ${got}`);
+}
+
+/** The adapter for one core, speaking that core's contract through a timed HTTP exchange. */
+export function createCoreAdapter(core: Core, config: CoreAdapterConfig): CoreAdapter {
+  const exchange = createCoreHttpExchange(core, config);
+  const credentials = config.credentials;
+  switch (core) {
+    case 'cash':
+      if (credentials.kind !== 'api_key') return wrongCredentials(core, 'api_key', credentials.kind);
+      return createCashAdapter(exchange, credentials.apiKey);
+    case 'mortgage':
+      if (credentials.kind !== 'basic') return wrongCredentials(core, 'basic', credentials.kind);
+      return createMortgageAdapter(exchange, credentials.username, credentials.password);
+    case 'vehicle':
+      if (credentials.kind !== 'token') return wrongCredentials(core, 'token', credentials.kind);
+      return createVehicleAdapter(exchange, credentials.token);
+    default: {
+      const never: never = core;
+      throw new Error(`unknown core ${String(never)}`);
+    }
+  }
+}
