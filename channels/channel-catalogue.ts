@@ -1,37 +1,26 @@
-import { CHANNELS, type Channel } from '../domain/channel';
+import type { Channel } from '../domain/channel';
+import { loadChannelPolicies, type ChannelPolicy } from './channel-policy';
 
-// Which OAuth clients speak for which channel. A deployment maps its IdP's client ids with
-// LOANHUB_CHANNEL_CLIENTS (`app=id1|id2,web=id3`); the embedded issuer uses the defaults below.
-
-export const DEFAULT_CLIENT_IDS: Readonly<Record<Channel, readonly string[]>> = Object.freeze({
-  app: ['app-client'],
-  web: ['web-client'],
-  agents: ['agents-client'],
-  atm: ['atm-client'],
-  stores: ['stores-client'],
-});
+// The channel catalogue: each channel's policy, and which OAuth clients speak for which channel.
 
 export interface ChannelCatalogue {
+  policy(channel: Channel): ChannelPolicy;
   channelOfClient(clientId: string): Channel | undefined;
   clientIdsOf(channel: Channel): readonly string[];
 }
 
 export function createChannelCatalogue(env: NodeJS.ProcessEnv = process.env): ChannelCatalogue {
-  const map: Record<Channel, readonly string[]> = { ...DEFAULT_CLIENT_IDS };
-  const spec = env.LOANHUB_CHANNEL_CLIENTS;
-  if (spec) {
-    for (const part of spec.split(',')) {
-      const [channel, ids] = part.split('=');
-      if (!channel || !ids || !(CHANNELS as readonly string[]).includes(channel)) {
-        throw new Error(`LOANHUB_CHANNEL_CLIENTS: cannot read ${JSON.stringify(part)} (expected channel=id1|id2)`);
-      }
-      map[channel as Channel] = ids.split('|').filter((s) => s.length > 0);
-    }
-  }
+  const policies = loadChannelPolicies(env);
   const byClient = new Map<string, Channel>();
-  for (const channel of CHANNELS) for (const id of map[channel]) byClient.set(id, channel);
+  for (const p of policies.values()) for (const id of p.clientIds) byClient.set(id, p.channel);
+  const policy = (channel: Channel): ChannelPolicy => {
+    const p = policies.get(channel);
+    if (!p) throw new Error(`no policy for channel ${channel}`);
+    return p;
+  };
   return Object.freeze({
+    policy,
     channelOfClient: (clientId: string) => byClient.get(clientId),
-    clientIdsOf: (channel: Channel) => map[channel],
+    clientIdsOf: (channel: Channel) => policy(channel).clientIds,
   });
 }

@@ -1,6 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { openEmbeddedIssuer, SCOPES, type Scope } from '../api/auth/embedded-issuer';
-import { DEFAULT_CLIENT_IDS } from '../channels/channel-catalogue';
+import { createChannelCatalogue } from '../channels/channel-catalogue';
 import { loadConfig } from '../config/config';
 import { CHANNELS, isChannel, type Channel } from '../domain/channel';
 
@@ -52,11 +52,12 @@ async function openIssuer() {
     issuer: config.issuer,
     audience: config.audience,
     ttlSeconds: config.tokenTtlSeconds,
+    catalogue: createChannelCatalogue(),
   });
 }
 
 function firstClient(channel: Channel): string {
-  const id = DEFAULT_CLIENT_IDS[channel][0];
+  const id = createChannelCatalogue().clientIdsOf(channel)[0];
   if (!id) throw new Error(`channel ${channel} has no client`);
   return id;
 }

@@ -9,6 +9,7 @@ import type { Payment } from '../domain/payment';
 import type { Logger } from '../logging/logger';
 import type { PaymentStore } from '../store/store-port';
 import { coreCommandRow } from './core-command';
+import { paymentEventRow } from './payment-event';
 import { toPaymentView } from './payment-view';
 
 export interface PaymentRequest {
@@ -94,7 +95,7 @@ export async function acceptPayment(deps: AcceptPaymentDeps, cmd: AcceptPaymentC
         createdAt: at,
         expiresAt: new Date(now.getTime() + deps.idempotencyTtlMs).toISOString(),
       },
-      outbox: [coreCommandRow(payment, 'apply_payment', cmd.requestId, cmd.traceparent)],
+      outbox: [coreCommandRow(payment, 'apply_payment', cmd.requestId, cmd.traceparent), paymentEventRow(payment)],
     });
     if (outcome.kind === 'receipt_taken') continue;
     if (outcome.kind === 'existing') return replayOrConflict(outcome.idempotency, fingerprint);

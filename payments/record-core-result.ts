@@ -2,6 +2,7 @@ import type { PaymentEvent } from '../domain/payment-state';
 import type { Logger } from '../logging/logger';
 import type { CoreResultMessage } from '../outbox/transport-port';
 import type { PaymentStore } from '../store/store-port';
+import { paymentEventRow } from './payment-event';
 
 /**
  * Records what a core answered. Idempotent through the state machine: a repeated result leaves the
@@ -17,7 +18,7 @@ export async function recordCoreResult(
     event,
     ...(message.body.coreReference ? { coreReference: message.body.coreReference } : {}),
     at: deps.now().toISOString(),
-    outbox: () => [],
+    outbox: (after) => [paymentEventRow(after)],
   });
   const log = deps.logger.child({ paymentId: message.paymentId, core: message.core, result: message.type });
   if (outcome.kind === 'not_found') {

@@ -92,17 +92,19 @@ export async function startHub(opts: StartHubOptions): Promise<RunningHub> {
     relay.start();
     stack.push(() => relay.stop());
 
+    const catalogue = createChannelCatalogue(env);
     const issuer = await openEmbeddedIssuer({
       dataDir: config.dataDir,
       issuer: config.issuer,
       audience: config.audience,
       ttlSeconds: config.tokenTtlSeconds,
+      catalogue,
     });
     const verifier = createTokenVerifier({ issuer: issuer.issuer, audience: issuer.audience, jwks: issuer.jwks() });
     const app = createApiApp({
       store,
       verifier,
-      catalogue: createChannelCatalogue(env),
+      catalogue,
       issuer,
       inquire: (core, loanNumber) => adapterOf(core).inquire(loanNumber),
       logger,

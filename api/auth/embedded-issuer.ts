@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { exportJWK, generateKeyPair, importJWK, SignJWT, type JSONWebKeySet, type JWK } from 'jose';
 import { CHANNELS } from '../../domain/channel';
-import { DEFAULT_CLIENT_IDS } from '../../channels/channel-catalogue';
+import type { ChannelCatalogue } from '../../channels/channel-catalogue';
 
 // The built-in OAuth2 client-credentials issuer of the embedded mode (RFC 6749 §4.4), signing ES256
 // access tokens in the RFC 9068 shape. Its signing key and the channel clients' secrets live under
@@ -47,6 +47,7 @@ export async function openEmbeddedIssuer(opts: {
   issuer: string;
   audience: string;
   ttlSeconds: number;
+  catalogue: ChannelCatalogue;
 }): Promise<EmbeddedIssuer> {
   const dir = path.join(opts.dataDir, 'identity');
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -58,7 +59,7 @@ export async function openEmbeddedIssuer(opts: {
   });
   const clients = await loadOrCreate<StoredClient[]>(path.join(dir, 'clients.json'), async () =>
     CHANNELS.flatMap((channel) =>
-      DEFAULT_CLIENT_IDS[channel].map((clientId) => ({
+      opts.catalogue.clientIdsOf(channel).map((clientId) => ({
         clientId,
         channel,
         secret: randomBytes(24).toString('base64url'),

@@ -3,7 +3,7 @@ import type Database from 'better-sqlite3';
 // Versioned migrations, applied in order at open, each in its own transaction. Never edit a shipped
 // migration: add the next version.
 
-interface Migration {
+export interface Migration {
   readonly version: number;
   readonly name: string;
   readonly sql: string;
@@ -77,7 +77,7 @@ export const MIGRATIONS: readonly Migration[] = [
   },
 ];
 
-export function migrate(db: Database.Database): number[] {
+export function migrate(db: Database.Database, migrations: readonly Migration[] = MIGRATIONS): number[] {
   db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
     version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL) STRICT`);
   const applied = new Set(
@@ -87,7 +87,7 @@ export function migrate(db: Database.Database): number[] {
       .map((r) => (r as { version: number }).version),
   );
   const ran: number[] = [];
-  for (const m of MIGRATIONS) {
+  for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
     if (applied.has(m.version)) continue;
     db.transaction(() => {
       db.exec(m.sql);
