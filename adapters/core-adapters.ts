@@ -151,7 +151,10 @@ export function createCoreHttpExchange(core: Core, config: CoreAdapterConfig): C
       // The timeout covers reading the body too: the same signal aborts a stalled stream.
       body = await response.text();
     } catch (err) {
-      const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
+      // AbortSignal.timeout rejects with a DOMException named TimeoutError; checked by name because a
+      // DOMException from another realm (jest's vm) is not instanceof this realm's Error.
+      const name: unknown = typeof err === 'object' && err !== null ? Reflect.get(err, 'name') : undefined;
+      const timedOut = name === 'TimeoutError' || name === 'AbortError';
       throw new CoreUnavailableError(
         core,
         timedOut
