@@ -1,0 +1,74 @@
+import { CopybookError, toHex } from './copybook-errors';
+import { formatDigitString, unscaledFrom } from './decimal-text';
+import type { FieldCodec } from './field-codec';
+
+export interface BinarySpec {
+  readonly digits: number;
+  readonly scale: number;
+  readonly signed: boolean;
+  readonly bytes: 2 | 4 | 8;
+  /** COMP-5: any value the binary word holds; COMP/COMP-4/BINARY: at most the PICTURE's digits (TRUNC(STD)). */
+  readonly native: boolean;
+}
+
+// Big-endian two's complement (signed) or unsigned binary, as z/OS stores COMP, COMP-4, BINARY and COMP-5.
+
+export function binaryCodec(spec: BinarySpec): FieldCodec {
+  const size = spec.bytes;
+  const limitDigits = spec.native ? 20 : spec.digits;
+  const max = 10n ** BigInt(spec.digits);
+  const lo = spec.signed ? -(1n << BigInt(size * 8 - 1)) : 0n;
+  const hi = spec.signed ? (1n << BigInt(size * 8 - 1)) - 1n : (1n << BigInt(size * 8)) - 1n;
+  const maxSmall = 10 ** Math.min(spec.digits, 9);
+
+  const tooBig = (buf: Uint8Array, pos: number, shown: string): CopybookError =>
+    new CopybookError('BINARY_OUT_OF_RANGE', `binary value ${shown} has more than the picture's ${spec.digits} digits`, {
+      hex: toHex(buf, pos, pos + size),
+    });
+
+  const view = (buf: Uint8Array): DataView => new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+
+  const decode = (buf: Uint8Array, pos: number): string => {
+    if (size === 8) {
+      const dv = view(buf);
+      const v = spec.signed ? dv.getBigInt64(pos) : dv.getBigUint64(pos);
+      const negative = v < 0n;
+      const abs = negative ? -v : v;
+      if (!spec.native && abs >= max) throw tooBig(buf, pos, v.toString());
+      return formatDigitString(negative, abs.toString(), spec.scale);
+    }
+    let v: number;
+    const b0 = buf[pos] as number;
+    const b1 = buf[pos + 1] as number;
+    if (size === 2) {
+      v = (b0 << 8) | b1;
+      if (spec.signed && v & 0x8000) v -= 0x10000;
+    } else {
+      v = ((b0 << 24) | (b1 << 16) | ((buf[pos + 2] as number) << 8) | (buf[pos + 3] as number)) >>> 0;
+      if (spec.signed && v > 0x7fffffff) v -= 0x100000000;
+    }
+    const negative = v < 0;
+    const abs = negative ? -v : v;
+    if (!spec.native && abs >= maxSmall) throw tooBig(buf, pos, String(v));
+    return formatDigitString(negative, String(abs), spec.scale);
+  };
+
+  const encode = (value: unknown, buf: Uint8Array, pos: number): void => {
+    const u = unscaledFrom(value, spec, limitDigits);
+    let v = BigInt(u.digits);
+    if (u.negative) v = -v;
+    if (v < lo || v > hi) {
+      throw new CopybookError('VALUE_TOO_MANY_DIGITS', `${String(value)} does not fit a ${size}-byte ${spec.signed ? 'signed' : 'unsigned'} binary field`);
+    }
+    const dv = view(buf);
+    if (size === 8) {
+      if (spec.signed) dv.setBigInt64(pos, v);
+      else dv.setBigUint64(pos, v);
+    } else if (size === 4) {
+      if (spec.signed) dv.setInt32(pos, Number(v));
+      else dv.setUint32(pos, Number(v));
+    } else if (spec.signed) dv.setInt16(pos, Number(v));
+    else dv.setUint16(pos, Number(v));
+  };
+  return Object.freeze({ size, decode, encode });
+}

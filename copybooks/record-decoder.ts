@@ -1,0 +1,275 @@
+import { binaryCodec } from './binary-codec';
+import type { CodePage } from './code-page';
+import { CopybookError, toHex, type CopybookErrorContext } from './copybook-errors';
+import type { Layout, LayoutField, LayoutNode } from './copybook-layout';
+import type { FieldCodec } from './field-codec';
+import { hexFloatCodec } from './hex-float-codec';
+import { packedCodec } from './packed-codec';
+import { textCodec } from './text-codec';
+import { zonedCodec } from './zoned-codec';
+
+export interface RecordCodecOptions {
+  readonly codePage: CodePage;
+  /** 'auto' (default): a single 01 group's children are the top-level keys; several 01s are kept as keys. */
+  readonly root?: 'auto' | 'keep';
+  /**
+   * 'fixed' (default): an OCCURS DEPENDING ON table always takes its maximum size, as in FB files.
+   * 'packed': it takes only the counted elements and later items follow directly (variable records).
+   */
+  readonly occurs?: 'fixed' | 'packed';
+  /** 'pad' (default) drops text padding; 'none' keeps every character. */
+  readonly trim?: 'pad' | 'none';
+}
+
+export type DecodedRecord = { [key: string]: DecodedValue };
+export type DecodedValue = string | DecodedRecord | DecodedValue[];
+
+export function codecFor(field: LayoutField, page: CodePage, trim: 'pad' | 'none'): FieldCodec {
+  const t = field.type;
+  switch (t.kind) {
+    case 'text':
+      return textCodec({ length: t.length, alphabetic: t.alphabetic, justifiedRight: t.justifiedRight, trim }, page);
+    case 'edited':
+      return textCodec({ length: t.length, alphabetic: false, justifiedRight: false, trim }, page);
+    case 'zoned':
+      return zonedCodec(t, page);
+    case 'packed':
+      return packedCodec(t);
+    case 'binary':
+      return binaryCodec(t);
+    case 'float':
+      return hexFloatCodec(t.bytes);
+  }
+}
+
+/** Mutable state of one record decode; one instance per decoder, reset per record. */
+interface Ctx {
+  buf: Uint8Array;
+  end: number;
+  next: number;
+  counters: number[];
+  indices: number[];
+}
+
+/** A compiled item: reads the value at pos (undefined = absent in a short record), sets ctx.next. */
+type Reader = (ctx: Ctx, pos: number) => DecodedValue | undefined;
+
+interface Member {
+  readonly key: string;
+  readonly read: Reader;
+}
+
+type Area = { readonly kind: 'one'; readonly member: Member } | { readonly kind: 'views'; readonly members: readonly Member[]; readonly size: number; readonly names: string };
+
+/** The field's path with COBOL-style subscripts (1-based, outermost first) for the tables it sits in. */
+export function pathOf(node: LayoutNode, ctx: { readonly indices: readonly number[] }): string {
+  return ctx.indices.length === 0 ? node.path : `${node.path}(${ctx.indices.map((x) => x + 1).join(',')})`;
+}
+
+function fieldError(err: unknown, node: LayoutNode, ctx: Ctx, pos: number, size: number): unknown {
+  if (!(err instanceof CopybookError)) return err;
+  if (err.context.field !== undefined) return err;
+  const extra: CopybookErrorContext = {
+    field: pathOf(node, ctx),
+    offset: pos,
+    hex: err.context.hex ?? toHex(ctx.buf, pos, Math.min(pos + size, ctx.end)),
+  };
+  return new CopybookError(err.code, err.message, { ...err.context, ...extra }, { cause: err.cause, errors: err.errors });
+}
+
+export interface RecordDecoder {
+  readonly kind: 'record-decoder';
+  readonly layout: Layout;
+  /** Record length for fixed records (the layout size). */
+  readonly size: number;
+  /**
+   * Decodes buf[start, end). Throws CopybookError RECORD_INVALID (nested errors inside) or a
+   * field-level error; offsets in errors are relative to `start`.
+   */
+  decode(buf: Uint8Array, start?: number, end?: number): DecodedRecord;
+  /** Bytes the last decode consumed (the record length under occurs: 'packed'). */
+  readonly lastLength: () => number;
+}
+
+/** Compiles a layout once into a plan of closures: offsets, codecs and keys are fixed up front. */
+export function createRecordDecoder(layout: Layout, options: RecordCodecOptions): RecordDecoder {
+  const page = options.codePage;
+  const trim = options.trim ?? 'pad';
+  const packedOccurs = options.occurs === 'packed';
+  const counterSlots = new Map<string, number>();
+  for (const n of allNodes(layout.roots)) {
+    const d = n.occurs?.dependingOn;
+    if (d !== undefined && !counterSlots.has(d)) counterSlots.set(d, counterSlots.size);
+  }
+
+  const compileField = (f: LayoutField): Reader => {
+    const codec = codecFor(f, page, trim);
+    const size = codec.size;
+    const slot = counterSlots.get(f.path) ?? -1;
+    return (ctx, pos) => {
+      ctx.next = pos + size;
+      if (pos + size > ctx.end) {
+        if (pos >= ctx.end) return undefined;
+        throw new CopybookError('FIELD_BEYOND_RECORD', `field needs ${size} bytes but the record ends after ${ctx.end - pos}`, {
+          field: pathOf(f, ctx),
+          offset: pos,
+          hex: toHex(ctx.buf, pos, ctx.end),
+        });
+      }
+      let v: string;
+      try {
+        v = codec.decode(ctx.buf, pos);
+      } catch (err) {
+        throw fieldError(err, f, ctx, pos, size);
+      }
+      if (slot >= 0) ctx.counters[slot] = Number(v);
+      return v;
+    };
+  };
+
+  const compileGroup = (children: readonly LayoutNode[], fixedSize: number): Reader => {
+    const areas = buildAreas(children);
+    const count = areas.length;
+    return (ctx, pos) => {
+      const o: DecodedRecord = {};
+      let p = pos;
+      let any = false;
+      for (let i = 0; i < count; i++) {
+        const a = areas[i] as Area;
+        if (a.kind === 'one') {
+          const v = a.member.read(ctx, p);
+          if (v !== undefined) {
+            o[a.member.key] = v;
+            any = true;
+          }
+          p = ctx.next;
+        } else {
+          if (readViews(a, ctx, p, o)) any = true;
+          p = ctx.next;
+        }
+      }
+      ctx.next = packedOccurs ? p : pos + fixedSize;
+      return any || pos < ctx.end ? o : undefined;
+    };
+  };
+
+  const readViews = (a: Extract<Area, { kind: 'views' }>, ctx: Ctx, pos: number, o: DecodedRecord): boolean => {
+    let ok = 0;
+    let errors: CopybookError[] | undefined;
+    let next = pos + a.size;
+    for (const m of a.members) {
+      try {
+        const v = m.read(ctx, pos);
+        if (v !== undefined) {
+          o[m.key] = v;
+          ok++;
+        }
+        if (packedOccurs) next = Math.max(next, ctx.next);
+      } catch (err) {
+        if (!(err instanceof CopybookError)) throw err;
+        (errors ??= []).push(err);
+      }
+    }
+    ctx.next = next;
+    if (ok === 0 && errors !== undefined) {
+      throw new CopybookError('REDEFINES_NO_VIEW', `no view of ${a.names} decodes`, { offset: pos }, { errors });
+    }
+    return ok > 0;
+  };
+
+  const compileNode = (n: LayoutNode): Reader => {
+    const one = n.kind === 'field' ? compileField(n) : compileGroup(n.children, n.size);
+    const occurs = n.occurs;
+    if (occurs === undefined) return one;
+    const elem = n.size;
+    const slot = occurs.dependingOn === undefined ? -1 : (counterSlots.get(occurs.dependingOn) ?? -1);
+    return (ctx, pos) => {
+      let count = occurs.max;
+      if (slot >= 0) {
+        count = ctx.counters[slot] ?? Number.NaN;
+        if (!(count >= occurs.min && count <= occurs.max)) {
+          throw new CopybookError(
+            'ODO_OUT_OF_RANGE',
+            `${occurs.dependingOn ?? ''} = ${Number.isNaN(count) ? 'absent' : count}, outside OCCURS ${occurs.min} TO ${occurs.max}`,
+            { field: pathOf(n, ctx), offset: pos },
+          );
+        }
+      }
+      const arr: DecodedValue[] = [];
+      let p = pos;
+      ctx.indices.push(0);
+      const depth = ctx.indices.length - 1;
+      for (let i = 0; i < count; i++) {
+        ctx.indices[depth] = i;
+        const v = one(ctx, p);
+        if (v === undefined) break;
+        arr.push(v);
+        p = packedOccurs ? ctx.next : p + elem;
+      }
+      ctx.indices.pop();
+      ctx.next = packedOccurs ? p : pos + elem * occurs.max;
+      return arr.length === 0 && pos >= ctx.end && count > 0 ? undefined : arr;
+    };
+  };
+
+  function buildAreas(children: readonly LayoutNode[]): Area[] {
+    const groups: LayoutNode[][] = [];
+    for (const c of children) {
+      const last = groups[groups.length - 1];
+      if (c.redefines !== undefined && last !== undefined) last.push(c);
+      else groups.push([c]);
+    }
+    return groups.map((nodes): Area => {
+      const members = nodes.map((c): Member => ({ key: c.name, read: c.filler ? skipper(c) : compileNode(c) }));
+      const first = members[0];
+      if (nodes.length === 1 && first !== undefined) return { kind: 'one', member: first };
+      // An area's size is its largest view (a REDEFINES may be larger than its target).
+      const size = Math.max(...nodes.map((c) => c.size * (c.occurs?.max ?? 1)));
+      return { kind: 'views', members: members.filter((_, i) => !(nodes[i]?.filler ?? true)), size, names: nodes.map((c) => c.name).join('/') };
+    });
+  }
+
+  // FILLER is not decoded (it has no name to put in the record) but still takes its bytes.
+  function skipper(n: LayoutNode): Reader {
+    const bytes = n.size * (n.occurs?.max ?? 1);
+    return (ctx, pos) => {
+      ctx.next = pos + bytes;
+      return undefined;
+    };
+  }
+
+  const roots = layout.roots;
+  const keepRoot = options.root === 'keep' || roots.length > 1;
+  const top: Reader =
+    !keepRoot && roots.length === 1 && roots[0]?.kind === 'group'
+      ? compileGroup(roots[0].children, roots[0].size)
+      : compileGroup(roots, layout.size);
+
+  const ctx: Ctx = { buf: new Uint8Array(0), end: 0, next: 0, counters: new Array<number>(counterSlots.size).fill(Number.NaN), indices: [] };
+  let lastLength = 0;
+
+  return Object.freeze({
+    kind: 'record-decoder' as const,
+    layout,
+    size: layout.size,
+    lastLength: () => lastLength,
+    decode(buf: Uint8Array, start = 0, end = buf.length): DecodedRecord {
+      ctx.end = end;
+      ctx.indices.length = 0;
+      if (counterSlots.size > 0) ctx.counters.fill(Number.NaN);
+      // Readers work on record-relative positions through a subarray view (no copy).
+      ctx.buf = start === 0 ? buf : buf.subarray(start, end);
+      ctx.end = end - start;
+      const v = top(ctx, 0);
+      lastLength = ctx.next;
+      return v !== undefined && typeof v === 'object' && !Array.isArray(v) ? v : {};
+    },
+  });
+}
+
+function* allNodes(nodes: readonly LayoutNode[]): Generator<LayoutNode> {
+  for (const n of nodes) {
+    yield n;
+    if (n.kind === 'group') yield* allNodes(n.children);
+  }
+}
