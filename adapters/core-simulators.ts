@@ -758,6 +758,29 @@ export interface FaultAnswer extends FaultState {
   readonly core: string;
 }
 
+async function readFaultAnswer(baseUrl: string, response: Response): Promise<FaultAnswer> {
+  const text = await response.text();
+  if (response.status !== 200) {
+    throw new Error(`simulator at ${baseUrl} refused (HTTP ${response.status}): ${text.slice(0, 200)}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (cause) {
+    throw new Error(`simulator at ${baseUrl} answered something that is not JSON`, { cause });
+  }
+  const core: unknown = typeof parsed === 'object' && parsed !== null ? Reflect.get(parsed, 'core') : undefined;
+  const state = parseFaultRequest(parsed);
+  if (typeof core !== 'string' || !state.ok) throw new Error(`simulator at ${baseUrl} answered an unexpected body`);
+  return { core, ...state.value };
+}
+
+/** The fault a simulator is running with now (`GET /_admin/fault`). */
+export async function getSimulatorFault(baseUrl: string, timeoutMs = 5_000): Promise<FaultAnswer> {
+  const response = await fetch(new URL('/_admin/fault', baseUrl), { signal: AbortSignal.timeout(timeoutMs) });
+  return readFaultAnswer(baseUrl, response);
+}
+
 /** Calls a simulator's admin endpoint (`POST /_admin/fault`); what `loanhub simulate fault` runs. */
 export async function setSimulatorFault(
   baseUrl: string,
@@ -770,13 +793,5 @@ export async function setSimulatorFault(
     body: JSON.stringify(fault),
     signal: AbortSignal.timeout(timeoutMs),
   });
-  const text = await response.text();
-  if (response.status !== 200) {
-    throw new Error(`simulator at ${baseUrl} refused the fault (HTTP ${response.status}): ${text.slice(0, 200)}`);
-  }
-  const parsed: unknown = JSON.parse(text);
-  const core: unknown = typeof parsed === 'object' && parsed !== null ? Reflect.get(parsed, 'core') : undefined;
-  const state = parseFaultRequest(parsed);
-  if (typeof core !== 'string' || !state.ok) throw new Error(`simulator at ${baseUrl} answered an unexpected body`);
-  return { core, ...state.value };
+  return readFaultAnswer(baseUrl, response);
 }
