@@ -2,6 +2,7 @@ import path from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { CORE_DEFAULT_URLS, coreUrlEnvName } from '../adapters/core-adapters';
 import {
+  DEFAULT_SIMULATOR_PORTS,
   FAULT_MODES,
   getSimulatorFault,
   setSimulatorFault,
@@ -30,7 +31,7 @@ function delayOption(value: string): number {
 /** The port a simulator takes: the option, else LOANHUB_CORE_<CORE>_PORT, else 8181/8182/8183. */
 function defaultPort(core: Core, env: NodeJS.ProcessEnv): number {
   const raw = env[`LOANHUB_CORE_${core.toUpperCase()}_PORT`];
-  if (raw === undefined || raw === '') return Number(new URL(CORE_DEFAULT_URLS[core]).port);
+  if (raw === undefined || raw === '') return DEFAULT_SIMULATOR_PORTS[core];
   return portOption(raw);
 }
 

@@ -6,6 +6,8 @@ import {
   createCoreHttpExchange,
 } from '../../adapters/core-adapters';
 import { CoreUnavailableError } from '../../adapters/core-port';
+import { DEFAULT_SIMULATOR_PORTS } from '../../adapters/core-simulators';
+import { CORES } from '../../domain/channel';
 
 describe('adapter configuration from the environment', () => {
   test('the URL variable wins over the fallback, which wins over the default port', () => {
@@ -14,6 +16,12 @@ describe('adapter configuration from the environment', () => {
     ).toBe('http://core:9000');
     expect(coreAdapterConfigFromEnv('mortgage', {}, 'http://sim:1').baseUrl).toBe('http://sim:1');
     expect(coreAdapterConfigFromEnv('vehicle', {}).baseUrl).toBe(CORE_DEFAULT_URLS.vehicle);
+  });
+
+  test('with no configuration the adapters find the simulators on their default ports', () => {
+    for (const core of CORES) {
+      expect(new URL(coreAdapterConfigFromEnv(core, {}).baseUrl).port).toBe(String(DEFAULT_SIMULATOR_PORTS[core]));
+    }
   });
 
   test('each core gets its own kind of credential, overridable by its variables', () => {
