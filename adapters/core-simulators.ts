@@ -650,13 +650,18 @@ export async function startCoreSimulator(core: Core, opts: StartCoreSimulatorOpt
     });
   });
   const host = opts.host ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(opts.port ?? 0, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
-  });
+  } catch (err) {
+    ledger.close();
+    throw err;
+  }
   const address = server.address();
   if (address === null || typeof address === 'string') {
     ledger.close();
