@@ -108,7 +108,7 @@ export function createInProcessTransport(opts: InProcessTransportOptions = {}): 
   const delayed = new Map<Envelope, NodeJS.Timeout>();
   /** Envelopes a handler is working on. */
   const handling = new Set<Envelope>();
-  const dead: DeadLetter[] = [];
+  const dead: (DeadLetter & { readonly message: AnyMessage })[] = [];
   let state: 'new' | 'started' | 'closed' = 'new';
 
   const delayFor = (attempt: number): number =>
