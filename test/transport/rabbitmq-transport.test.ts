@@ -1,6 +1,8 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { connect } from 'amqplib';
+import { Command } from 'commander';
+import { registerQueueCommands } from '../../cli/queues-command';
 import { CORES } from '../../domain/channel';
 import { inspectQueues, listDeadLetters, replayDeadLetters, findDeadLetter } from '../../outbox/rabbitmq-admin';
 import { LANES, PAYMENTS_EXCHANGE, declareTopology, laneNames } from '../../outbox/rabbitmq-topology';
@@ -199,6 +201,66 @@ describe('rabbitmq transport against a real broker', () => {
     expect(await replayDeadLetters(url, 'cash', { all: true })).toBe(0);
     expect(new Set(seen.slice(3))).toEqual(new Set(sent.map((m) => m.messageId)));
     expect(await listDeadLetters(url, 'cash')).toEqual([]);
+  });
+
+  test('loanhub queues and loanhub dlq list / show / replay work against the broker', async () => {
+    const t = await harness.open();
+    let healthy = false;
+    const seen: string[] = [];
+    subscriptions.push(
+      await t.consumeCommands('mortgage', async (m) => {
+        seen.push(m.messageId);
+        return healthy ? { kind: 'ack' } : { kind: 'dead', reason: 'allocation rule missing' };
+      }),
+    );
+    const sent = command('mortgage', 'cli');
+    await t.publishCommand(sent);
+    await until(async () => (await listDeadLetters(url, 'mortgage')).length === 1, 'the command is dead');
+    const cli = async (...args: string[]): Promise<string> => {
+      const program = new Command('loanhub').exitOverride();
+      registerQueueCommands(program);
+      let out = '';
+      const write = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+        out += String(chunk);
+        return true;
+      });
+      const saved = process.env.LOANHUB_AMQP_URL;
+      process.env.LOANHUB_AMQP_URL = url;
+      try {
+        await program.parseAsync(['node', 'loanhub', ...args]);
+      } finally {
+        write.mockRestore();
+        if (saved === undefined) delete process.env.LOANHUB_AMQP_URL;
+        else process.env.LOANHUB_AMQP_URL = saved;
+      }
+      return out;
+    };
+    const counts = JSON.parse(await cli('queues', '--json', '--retry-delays', RETRY_DELAYS_MS.join(','))) as {
+      core: string;
+      deadLettered: number;
+      consumers: number;
+    }[];
+    expect(counts.find((c) => c.core === 'mortgage')).toMatchObject({ deadLettered: 1, consumers: 1 });
+    expect(await cli('queues', '--retry-delays', RETRY_DELAYS_MS.join(','))).toMatch(
+      /^core\s+ready\s+unacked\s+retrying\s+dead\s+consumers\n(.*\n)*mortgage\s+0\s+-\s+0\s+1\s+1\n/,
+    );
+    const listed = JSON.parse(await cli('dlq', 'list', '--core', 'mortgage', '--json')) as {
+      id: string;
+      reason: string;
+    }[];
+    expect(listed).toEqual([expect.objectContaining({ id: sent.messageId, reason: 'allocation rule missing' })]);
+    expect(await cli('dlq', 'list', '--core', 'mortgage')).toContain(sent.messageId);
+    expect(JSON.parse(await cli('dlq', 'show', sent.messageId))).toMatchObject({
+      id: sent.messageId,
+      lane: 'mortgage',
+      message: sent,
+    });
+    healthy = true;
+    expect(await cli('dlq', 'replay', '--core', 'mortgage', '--id', sent.messageId)).toBe(
+      'replayed 1 dead letter of mortgage\n',
+    );
+    await until(() => seen.length === 2, 'the replayed command arrived');
+    expect(await cli('dlq', 'replay', '--core', 'mortgage', '--all')).toBe('replayed 0 dead letters of mortgage\n');
   });
 
   test('a broker restart in the middle of a stream loses no command, and publishing while it is down is refused', async () => {
