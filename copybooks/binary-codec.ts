@@ -22,9 +22,13 @@ export function binaryCodec(spec: BinarySpec): FieldCodec {
   const maxSmall = 10 ** Math.min(spec.digits, 9);
 
   const tooBig = (buf: Uint8Array, pos: number, shown: string): CopybookError =>
-    new CopybookError('BINARY_OUT_OF_RANGE', `binary value ${shown} has more than the picture's ${spec.digits} digits`, {
-      hex: toHex(buf, pos, pos + size),
-    });
+    new CopybookError(
+      'BINARY_OUT_OF_RANGE',
+      `binary value ${shown} has more than the picture's ${spec.digits} digits`,
+      {
+        hex: toHex(buf, pos, pos + size),
+      },
+    );
 
   const view = (buf: Uint8Array): DataView => new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
 
@@ -58,7 +62,10 @@ export function binaryCodec(spec: BinarySpec): FieldCodec {
     let v = BigInt(u.digits);
     if (u.negative) v = -v;
     if (v < lo || v > hi) {
-      throw new CopybookError('VALUE_TOO_MANY_DIGITS', `${String(value)} does not fit a ${size}-byte ${spec.signed ? 'signed' : 'unsigned'} binary field`);
+      throw new CopybookError(
+        'VALUE_TOO_MANY_DIGITS',
+        `${String(value)} does not fit a ${size}-byte ${spec.signed ? 'signed' : 'unsigned'} binary field`,
+      );
     }
     const dv = view(buf);
     if (size === 8) {

@@ -93,7 +93,12 @@ export class CopybookError extends Error {
 }
 
 export function withContext(err: CopybookError, extra: CopybookErrorContext): CopybookError {
-  return new CopybookError(err.code, err.message, { ...err.context, ...extra }, { cause: err.cause, errors: err.errors });
+  return new CopybookError(
+    err.code,
+    err.message,
+    { ...err.context, ...extra },
+    { cause: err.cause, errors: err.errors },
+  );
 }
 
 export function toHex(buf: Uint8Array, start: number, end: number): string {

@@ -1,7 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { CopybookError } from './copybook-errors';
-import { parseCopybook, type ConditionValue, type DataEntry, type UsageKind, type ValueLiteral } from './copybook-parser';
+import {
+  parseCopybook,
+  type ConditionValue,
+  type DataEntry,
+  type UsageKind,
+  type ValueLiteral,
+} from './copybook-parser';
 import type { SourceFormat } from './copybook-tokenizer';
 import { parsePicture, type Picture } from './picture-parser';
 
@@ -27,7 +33,13 @@ export type FieldType =
       readonly signSeparate: boolean;
       readonly blankWhenZero: boolean;
     }
-  | { readonly kind: 'packed'; readonly picture: Picture; readonly digits: number; readonly scale: number; readonly signed: boolean }
+  | {
+      readonly kind: 'packed';
+      readonly picture: Picture;
+      readonly digits: number;
+      readonly scale: number;
+      readonly signed: boolean;
+    }
   | {
       readonly kind: 'binary';
       readonly picture: Picture;
@@ -98,7 +110,12 @@ interface Draft {
 
 const MAX_DIGITS = 38;
 
-function fail(entry: DataEntry, file: string | undefined, code: 'LAYOUT_INVALID' | 'PICTURE_INVALID' | 'COPYBOOK_UNSUPPORTED', message: string): CopybookError {
+function fail(
+  entry: DataEntry,
+  file: string | undefined,
+  code: 'LAYOUT_INVALID' | 'PICTURE_INVALID' | 'COPYBOOK_UNSUPPORTED',
+  message: string,
+): CopybookError {
   return new CopybookError(code, message, { file, line: entry.line, column: entry.column, field: entry.name });
 }
 
@@ -108,7 +125,8 @@ function buildTree(entries: readonly DataEntry[], file: string | undefined): Dra
   let last: Draft | undefined;
   for (const entry of entries) {
     if (entry.level === 88) {
-      if (last === undefined) throw fail(entry, file, 'LAYOUT_INVALID', `condition ${entry.name} has no item to belong to`);
+      if (last === undefined)
+        throw fail(entry, file, 'LAYOUT_INVALID', `condition ${entry.name} has no item to belong to`);
       last.conditions.push({ name: entry.name, values: entry.conditionValues ?? [] });
       continue;
     }
@@ -121,7 +139,12 @@ function buildTree(entries: readonly DataEntry[], file: string | undefined): Dra
       roots.push(draft);
     } else {
       if (parent.entry.picture !== undefined || parent.entry.usage === 'float4' || parent.entry.usage === 'float8') {
-        throw fail(entry, file, 'LAYOUT_INVALID', `${parent.entry.name} has a PICTURE, so it cannot contain ${entry.name}`);
+        throw fail(
+          entry,
+          file,
+          'LAYOUT_INVALID',
+          `${parent.entry.name} has a PICTURE, so it cannot contain ${entry.name}`,
+        );
       }
       parent.children.push(draft);
     }
@@ -152,7 +175,8 @@ function levelOf(d: Draft | undefined): number {
 function fieldType(d: Draft, usage: UsageKind, file: string | undefined): FieldType {
   const e = d.entry;
   if (usage === 'float4' || usage === 'float8') {
-    if (e.picture !== undefined) throw fail(e, file, 'PICTURE_INVALID', `${e.name}: COMP-1/COMP-2 items take no PICTURE`);
+    if (e.picture !== undefined)
+      throw fail(e, file, 'PICTURE_INVALID', `${e.name}: COMP-1/COMP-2 items take no PICTURE`);
     return { kind: 'float', bytes: usage === 'float4' ? 4 : 8 };
   }
   const pic = e.picture;
@@ -180,11 +204,20 @@ function fieldType(d: Draft, usage: UsageKind, file: string | undefined): FieldT
   if (p.category !== 'numeric') {
     if (usage !== 'display') throw picFail(`a ${p.category} item must be USAGE DISPLAY`);
     if (e.sign !== undefined) throw picFail('SIGN applies only to signed numeric items');
-    if (p.category === 'numeric-edited') return { kind: 'edited', picture: p, length: p.length, blankWhenZero: e.blankWhenZero };
-    return { kind: 'text', picture: p, length: p.length, alphabetic: p.category === 'alphabetic', justifiedRight: e.justifiedRight };
+    if (p.category === 'numeric-edited')
+      return { kind: 'edited', picture: p, length: p.length, blankWhenZero: e.blankWhenZero };
+    return {
+      kind: 'text',
+      picture: p,
+      length: p.length,
+      alphabetic: p.category === 'alphabetic',
+      justifiedRight: e.justifiedRight,
+    };
   }
   if (p.digits > MAX_DIGITS) throw picFail(`${p.digits} digits; at most ${MAX_DIGITS} are supported`);
-  if (e.sign !== undefined && !p.signed) throw picFail('SIGN clause needs S in the PICTURE');
+  // IBM requires S with a SIGN clause; Cobrix's corpus omits it (99V99 SIGN LEADING SEPARATE) and
+  // the clause alone says unambiguously that a sign is stored, so we read such a field as signed.
+  const signed = p.signed || e.sign !== undefined;
   switch (usage) {
     case 'display':
       return {
@@ -192,7 +225,7 @@ function fieldType(d: Draft, usage: UsageKind, file: string | undefined): FieldT
         picture: p,
         digits: p.digits,
         scale: p.scale,
-        signed: p.signed,
+        signed,
         signPosition: e.sign?.position ?? 'trailing',
         signSeparate: e.sign?.separate ?? false,
         blankWhenZero: e.blankWhenZero,
@@ -206,7 +239,15 @@ function fieldType(d: Draft, usage: UsageKind, file: string | undefined): FieldT
       // IBM Enterprise COBOL: 1-4 digits -> halfword, 5-9 -> fullword, 10-18 -> doubleword.
       if (p.digits > 18) throw picFail(`${p.digits} digits in BINARY; IBM COBOL allows at most 18`);
       const bytes = p.digits <= 4 ? 2 : p.digits <= 9 ? 4 : 8;
-      return { kind: 'binary', picture: p, digits: p.digits, scale: p.scale, signed: p.signed, bytes, native: usage === 'comp5' };
+      return {
+        kind: 'binary',
+        picture: p,
+        digits: p.digits,
+        scale: p.scale,
+        signed: p.signed,
+        bytes,
+        native: usage === 'comp5',
+      };
     }
   }
 }
@@ -242,7 +283,8 @@ function size(d: Draft, inherited: UsageKind | undefined, file: string | undefin
     const n = elementSize(type);
     return { draft: d, type, size: n, areaSize: n, children: [], redefinedBy: [] };
   }
-  if (d.entry.picture !== undefined) throw fail(d.entry, file, 'LAYOUT_INVALID', `group ${d.entry.name} cannot have a PICTURE`);
+  if (d.entry.picture !== undefined)
+    throw fail(d.entry, file, 'LAYOUT_INVALID', `group ${d.entry.name} cannot have a PICTURE`);
   const children = d.children.map((c) => size(c, usage, file));
   resolveRedefines(children, file);
   let total = 0;
@@ -269,11 +311,23 @@ function resolveRedefines(siblings: Sized[], file: string | undefined): void {
       throw new CopybookError(
         'LAYOUT_INVALID',
         `${s.draft.entry.name} REDEFINES ${r.name}, which is not the preceding item at level ${s.draft.entry.level}`,
-        { file, line: r.line, column: r.column, token: r.name, field: s.draft.entry.name, expected: target?.draft.entry.name },
+        {
+          file,
+          line: r.line,
+          column: r.column,
+          token: r.name,
+          field: s.draft.entry.name,
+          expected: target?.draft.entry.name,
+        },
       );
     }
     if (s.draft.entry.occurs !== undefined && s.draft.entry.occurs.dependingOn !== undefined) {
-      throw fail(s.draft.entry, file, 'LAYOUT_INVALID', `${s.draft.entry.name}: a REDEFINES item cannot have OCCURS DEPENDING ON`);
+      throw fail(
+        s.draft.entry,
+        file,
+        'LAYOUT_INVALID',
+        `${s.draft.entry.name}: a REDEFINES item cannot have OCCURS DEPENDING ON`,
+      );
     }
     target.redefinedBy.push(s.draft.entry.name);
     // The area grows to the largest view (a redefining item may be larger than its target).
@@ -284,7 +338,9 @@ function resolveRedefines(siblings: Sized[], file: string | undefined): void {
   for (const s of siblings) {
     const r = s.draft.entry.redefines;
     if (r === undefined) continue;
-    const t = siblings.find((x) => x.draft.entry.redefines === undefined && x.draft.entry.name.toUpperCase() === r.name.toUpperCase());
+    const t = siblings.find(
+      (x) => x.draft.entry.redefines === undefined && x.draft.entry.name.toUpperCase() === r.name.toUpperCase(),
+    );
     if (t !== undefined) s.areaSize = Math.max(s.size, t.areaSize);
   }
 }
@@ -300,7 +356,15 @@ function place(s: Sized, offset: number, parentPath: string): LayoutNode {
     offset,
     size: s.size,
     areaSize: s.areaSize,
-    ...(e.occurs !== undefined ? { occurs: { min: e.occurs.min, max: e.occurs.max, ...(e.occurs.dependingOn ? { dependingOn: e.occurs.dependingOn.name } : {}) } } : {}),
+    ...(e.occurs !== undefined
+      ? {
+          occurs: {
+            min: e.occurs.min,
+            max: e.occurs.max,
+            ...(e.occurs.dependingOn ? { dependingOn: e.occurs.dependingOn.name } : {}),
+          },
+        }
+      : {}),
     ...(e.redefines !== undefined ? { redefines: e.redefines.name } : {}),
     redefinedBy: Object.freeze([...s.redefinedBy]),
     filler: e.filler,
@@ -346,21 +410,29 @@ function resolveDependingOn(roots: readonly LayoutNode[], file: string | undefin
       const matches = seen.filter((f) => f.name.toUpperCase() === want);
       const counter = matches[matches.length - 1];
       if (counter === undefined) {
-        throw new CopybookError('LAYOUT_INVALID', `${n.name} OCCURS DEPENDING ON ${occurs.dependingOn}, which is not a field declared before it`, {
-          file,
-          line: n.line,
-          field: n.path,
-          token: occurs.dependingOn,
-        });
+        throw new CopybookError(
+          'LAYOUT_INVALID',
+          `${n.name} OCCURS DEPENDING ON ${occurs.dependingOn}, which is not a field declared before it`,
+          {
+            file,
+            line: n.line,
+            field: n.path,
+            token: occurs.dependingOn,
+          },
+        );
       }
       const t = counter.type;
       if (!((t.kind === 'zoned' || t.kind === 'packed' || t.kind === 'binary') && t.scale === 0)) {
-        throw new CopybookError('LAYOUT_INVALID', `DEPENDING ON counter ${counter.path} must be an integer numeric field`, {
-          file,
-          line: n.line,
-          field: n.path,
-          token: occurs.dependingOn,
-        });
+        throw new CopybookError(
+          'LAYOUT_INVALID',
+          `DEPENDING ON counter ${counter.path} must be an integer numeric field`,
+          {
+            file,
+            line: n.line,
+            field: n.path,
+            token: occurs.dependingOn,
+          },
+        );
       }
       occurs = { ...occurs, dependingOn: counter.path };
     }
@@ -387,15 +459,24 @@ export function layoutFromText(text: string, options: LayoutOptions = {}): Layou
   for (const s of sized) {
     const r = s.draft.entry.redefines;
     if (r !== undefined && !sized.some((o) => o.draft.entry.name.toUpperCase() === r.name.toUpperCase() && o !== s)) {
-      throw new CopybookError('LAYOUT_INVALID', `${s.draft.entry.name} REDEFINES ${r.name}, which is not a record in this copybook`, {
-        file: options.file,
-        line: r.line,
-        column: r.column,
-        token: r.name,
-      });
+      throw new CopybookError(
+        'LAYOUT_INVALID',
+        `${s.draft.entry.name} REDEFINES ${r.name}, which is not a record in this copybook`,
+        {
+          file: options.file,
+          line: r.line,
+          column: r.column,
+          token: r.name,
+        },
+      );
     }
     if (s.draft.entry.occurs !== undefined) {
-      throw fail(s.draft.entry, options.file, 'LAYOUT_INVALID', `level-01 item ${s.draft.entry.name} cannot have OCCURS`);
+      throw fail(
+        s.draft.entry,
+        options.file,
+        'LAYOUT_INVALID',
+        `level-01 item ${s.draft.entry.name} cannot have OCCURS`,
+      );
     }
   }
   // Several 01 records of one copybook describe the same record area (they implicitly redefine each other).

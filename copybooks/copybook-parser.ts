@@ -112,7 +112,9 @@ class Cursor {
     const last = this.tokens[this.tokens.length - 1];
     return new CopybookError(
       'COPYBOOK_SYNTAX',
-      token === undefined ? `copybook ends early; expected ${expected}` : `unexpected "${token.raw}"; expected ${expected}`,
+      token === undefined
+        ? `copybook ends early; expected ${expected}`
+        : `unexpected "${token.raw}"; expected ${expected}`,
       {
         file: this.file,
         line: token?.line ?? last?.line,
@@ -188,7 +190,8 @@ function startsLiteral(c: Cursor): boolean {
 
 function parseEntry(c: Cursor, file: string | undefined): DataEntry {
   const levelTok = c.peek();
-  if (levelTok?.kind !== 'number' || !/^\d{1,2}$/.test(levelTok.text)) throw c.fail('a level number (01-49, 66, 77 or 88)');
+  if (levelTok?.kind !== 'number' || !/^\d{1,2}$/.test(levelTok.text))
+    throw c.fail('a level number (01-49, 66, 77 or 88)');
   const level = Number(levelTok.text);
   if (!((level >= 1 && level <= 49) || level === 66 || level === 77 || level === 88)) {
     throw c.fail('a level number (01-49, 66, 77 or 88)');
@@ -206,7 +209,15 @@ function parseEntry(c: Cursor, file: string | undefined): DataEntry {
   }
   const entry: {
     -readonly [K in keyof DataEntry]: DataEntry[K];
-  } = { level, name, filler, line: levelTok.line, column: levelTok.column, justifiedRight: false, blankWhenZero: false };
+  } = {
+    level,
+    name,
+    filler,
+    line: levelTok.line,
+    column: levelTok.column,
+    justifiedRight: false,
+    blankWhenZero: false,
+  };
   const once = (key: string, t: Token | undefined, seen: Set<string>): void => {
     if (seen.has(key)) throw c.fail(`no second ${key} clause`, t);
     seen.add(key);
@@ -316,7 +327,11 @@ function parseEntry(c: Cursor, file: string | undefined): DataEntry {
             c.skipWord('IS');
           }
           c.expectWord('a key or index name');
-          while (c.peek()?.kind === 'word' && !clauseStarts.has(c.peek()?.text ?? '') && !c.isWord('ASCENDING', 'DESCENDING', 'INDEXED')) {
+          while (
+            c.peek()?.kind === 'word' &&
+            !clauseStarts.has(c.peek()?.text ?? '') &&
+            !c.isWord('ASCENDING', 'DESCENDING', 'INDEXED')
+          ) {
             c.next();
           }
         }

@@ -95,7 +95,9 @@ function logicalText(text: string, format: 'fixed' | 'free'): LogicalText {
           expected: `closing ${openQuote} or a continuation line (- in column 7)`,
         });
       }
-      if (indicator !== ' ' && indicator !== '\t' && line.length > 6) {
+      // Column 7 holding the start of a level number or name (as Cobrix's own test copybooks do) is
+      // read as content; any other character there is a misplaced indicator.
+      if (indicator !== ' ' && line.length > 6 && !/[A-Za-z0-9]/.test(indicator)) {
         throw new CopybookError('COPYBOOK_SYNTAX', `unexpected indicator "${indicator}" in column 7`, {
           line: lineNo,
           column: 7,
@@ -103,9 +105,10 @@ function logicalText(text: string, format: 'fixed' | 'free'): LogicalText {
           expected: 'space, *, /, D or -',
         });
       }
+      if (indicator !== ' ' && line.length > 6) body = line.slice(6, 72);
       // Literals continued onto the next line run to column 72, so keep the padding inside them.
-      const padded = body.padEnd(65, ' ');
-      push(padded + ' ', lineNo, 8);
+      const padded = body.padEnd(72 - (indicator !== ' ' && line.length > 6 ? 6 : 7), ' ');
+      push(padded + ' ', lineNo, indicator !== ' ' && line.length > 6 ? 7 : 8);
     }
     openQuote = unterminatedQuote(chars);
     if (openQuote !== undefined) {

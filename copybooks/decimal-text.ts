@@ -52,14 +52,16 @@ export function formatDigitString(negative: boolean, digits: string, scale: numb
   let r: string;
   if (scale === 0) r = digits;
   else if (scale < 0) r = digits === '0' ? digits : digits + '0'.repeat(-scale);
-  else if (digits.length > scale) r = `${digits.slice(0, digits.length - scale)}.${digits.slice(digits.length - scale)}`;
+  else if (digits.length > scale)
+    r = `${digits.slice(0, digits.length - scale)}.${digits.slice(digits.length - scale)}`;
   else r = `0.${'0'.repeat(scale - digits.length)}${digits}`;
   return negative ? `-${r}` : r;
 }
 
 const decimalPattern = /^([+-]?)(\d+)(?:\.(\d+))?$/;
 
-export type DecimalInputError = 'VALUE_TYPE' | 'VALUE_NOT_DECIMAL' | 'VALUE_TOO_MANY_DIGITS' | 'VALUE_TOO_MANY_DECIMALS' | 'VALUE_NEGATIVE_UNSIGNED';
+export type DecimalInputError =
+  'VALUE_TYPE' | 'VALUE_NOT_DECIMAL' | 'VALUE_TOO_MANY_DIGITS' | 'VALUE_TOO_MANY_DECIMALS' | 'VALUE_NEGATIVE_UNSIGNED';
 
 /**
  * An input value (decimal string, bigint, or a JS safe integer) -> the digits to store.
@@ -71,7 +73,10 @@ export function unscaledFrom(value: unknown, spec: NumericSpec, maxDigits = spec
   else if (typeof value === 'bigint') text = value.toString();
   else if (typeof value === 'number') {
     if (!Number.isSafeInteger(value)) {
-      throw new CopybookError('VALUE_TYPE', `number ${String(value)} is not a safe integer; give decimals as strings such as "12.50"`);
+      throw new CopybookError(
+        'VALUE_TYPE',
+        `number ${String(value)} is not a safe integer; give decimals as strings such as "12.50"`,
+      );
     }
     text = String(value);
   } else {
@@ -84,18 +89,27 @@ export function unscaledFrom(value: unknown, spec: NumericSpec, maxDigits = spec
   const frac = m[3] ?? '';
   const places = Math.max(spec.scale, 0);
   if (frac.length > places) {
-    throw new CopybookError('VALUE_TOO_MANY_DECIMALS', `"${text}" has ${frac.length} decimals; the picture holds ${places}`);
+    throw new CopybookError(
+      'VALUE_TOO_MANY_DECIMALS',
+      `"${text}" has ${frac.length} decimals; the picture holds ${places}`,
+    );
   }
   let all = (intPart + frac.padEnd(places, '0')).replace(/^0+/, '');
   if (spec.scale < 0 && all !== '') {
     const zeros = -spec.scale;
     if (!all.endsWith('0'.repeat(zeros))) {
-      throw new CopybookError('VALUE_TOO_MANY_DIGITS', `"${text}" is not a multiple of 1${'0'.repeat(zeros)} as the picture's P positions require`);
+      throw new CopybookError(
+        'VALUE_TOO_MANY_DIGITS',
+        `"${text}" is not a multiple of 1${'0'.repeat(zeros)} as the picture's P positions require`,
+      );
     }
     all = all.slice(0, all.length - zeros);
   }
   if (all.length > maxDigits) {
-    throw new CopybookError('VALUE_TOO_MANY_DIGITS', `"${text}" needs ${all.length} digits; the picture holds ${maxDigits}`);
+    throw new CopybookError(
+      'VALUE_TOO_MANY_DIGITS',
+      `"${text}" needs ${all.length} digits; the picture holds ${maxDigits}`,
+    );
   }
   if (negative && !spec.signed && all !== '') {
     throw new CopybookError('VALUE_NEGATIVE_UNSIGNED', `"${text}" is negative but the picture is unsigned`);

@@ -31,10 +31,17 @@ export function hexFloatCodec(bytes: 4 | 8): FieldCodec {
   };
 
   const encode = (value: unknown, buf: Uint8Array, pos: number): void => {
-    const text = typeof value === 'bigint' ? value.toString() : typeof value === 'number' && Number.isSafeInteger(value) ? String(value) : value;
-    if (typeof text !== 'string') throw new CopybookError('VALUE_TYPE', 'expected a decimal string for a COMP-1/COMP-2 field');
+    const text =
+      typeof value === 'bigint'
+        ? value.toString()
+        : typeof value === 'number' && Number.isSafeInteger(value)
+          ? String(value)
+          : value;
+    if (typeof text !== 'string')
+      throw new CopybookError('VALUE_TYPE', 'expected a decimal string for a COMP-1/COMP-2 field');
     const m = /^([+-]?)(\d+)(?:\.(\d+))?$/.exec(text);
-    if (m === null) throw new CopybookError('VALUE_NOT_DECIMAL', `"${text.slice(0, 60)}" is not a plain decimal number`);
+    if (m === null)
+      throw new CopybookError('VALUE_NOT_DECIMAL', `"${text.slice(0, 60)}" is not a plain decimal number`);
     const negative = m[1] === '-';
     const frac10 = m[3] ?? '';
     let n = BigInt((m[2] ?? '0') + frac10);

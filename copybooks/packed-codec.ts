@@ -26,14 +26,26 @@ export function packedCodec(spec: PackedSpec): FieldCodec {
     for (let k = 0; k < nibbles; k++) {
       const b = buf[pos + (k >>> 1)] as number;
       const v = k & 1 ? b & 0x0f : b >>> 4;
-      if (v > 9) throw invalid(buf, pos, size, `nibble ${v.toString(16).toUpperCase()} at digit ${k + 1 - pad} is not a decimal digit`);
+      if (v > 9)
+        throw invalid(
+          buf,
+          pos,
+          size,
+          `nibble ${v.toString(16).toUpperCase()} at digit ${k + 1 - pad} is not a decimal digit`,
+        );
       d[k] = 0x30 + v;
     }
-    if (pad === 1 && d[0] !== 0x30) throw invalid(buf, pos, size, 'the pad nibble of an even-digit packed field is not zero');
+    if (pad === 1 && d[0] !== 0x30)
+      throw invalid(buf, pos, size, 'the pad nibble of an even-digit packed field is not zero');
     const sign = (buf[pos + size - 1] as number) & 0x0f;
     let negative = false;
     if (sign === 0x0d || sign === 0x0b) {
-      if (!spec.signed) throw new CopybookError('SIGN_INVALID', `negative sign nibble ${sign.toString(16).toUpperCase()} in an unsigned field`, { hex: toHex(buf, pos, pos + size) });
+      if (!spec.signed)
+        throw new CopybookError(
+          'SIGN_INVALID',
+          `negative sign nibble ${sign.toString(16).toUpperCase()} in an unsigned field`,
+          { hex: toHex(buf, pos, pos + size) },
+        );
       negative = true;
     } else if (sign < 0x0a) {
       throw invalid(buf, pos, size, `sign nibble ${sign.toString(16).toUpperCase()} is not a valid sign (A-F)`);

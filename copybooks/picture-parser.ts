@@ -12,7 +12,8 @@ export interface Picture {
   readonly signed: boolean;
 }
 
-export type PictureResult = { readonly ok: true; readonly picture: Picture } | { readonly ok: false; readonly reason: string };
+export type PictureResult =
+  { readonly ok: true; readonly picture: Picture } | { readonly ok: false; readonly reason: string };
 
 const editSymbols = new Set(['Z', '*', ',', '.', '+', '-', 'CR', 'DB', 'B', '0', '/', '$']);
 
@@ -37,7 +38,8 @@ function expand(text: string): string[] | string {
     if (s[i] === '(') {
       const close = s.indexOf(')', i);
       const n = close < 0 ? '' : s.slice(i + 1, close);
-      if (!/^\d+$/.test(n) || Number(n) < 1) return `repetition "${s.slice(i, close < 0 ? s.length : close + 1)}" must be (n) with n >= 1`;
+      if (!/^\d+$/.test(n) || Number(n) < 1)
+        return `repetition "${s.slice(i, close < 0 ? s.length : close + 1)}" must be (n) with n >= 1`;
       count = Number(n);
       if (count > 100000) return `repetition (${n}) is too large`;
       i = close + 1;
@@ -54,7 +56,9 @@ export function parsePicture(text: string): PictureResult {
   if (syms.length === 0) return { ok: false, reason: 'empty PICTURE' };
   const has = (x: string): boolean => syms.includes(x);
   const count = (x: string): number => syms.filter((y) => y === x).length;
-  const positions = syms.filter((x) => x !== 'S' && x !== 'V' && x !== 'P').reduce((n, x) => n + (x.length === 2 ? 2 : 1), 0);
+  const positions = syms
+    .filter((x) => x !== 'S' && x !== 'V' && x !== 'P')
+    .reduce((n, x) => n + (x.length === 2 ? 2 : 1), 0);
   if (has('X') || has('A')) {
     const edited = syms.some((x) => x === 'B' || x === '0' || x === '/');
     const bad = syms.find((x) => !['A', 'X', '9', 'B', '0', '/'].includes(x));
@@ -76,7 +80,10 @@ export function parsePicture(text: string): PictureResult {
     const point = syms.indexOf('.');
     const cut = v >= 0 ? v : point;
     const scale = cut < 0 ? 0 : syms.slice(cut).filter((x) => x === '9' || x === 'Z' || x === '*').length;
-    return { ok: true, picture: { text, category: 'numeric-edited', length: positions, digits, scale, signed: has('S') } };
+    return {
+      ok: true,
+      picture: { text, category: 'numeric-edited', length: positions, digits, scale, signed: has('S') },
+    };
   }
   // Numeric: [S] then 9s with at most one V and a run of Ps at one end of the digits.
   let rest = syms;
@@ -93,7 +100,10 @@ export function parsePicture(text: string): PictureResult {
     .replace(/9+/g, '9')
     .replace(/P+/g, 'P');
   if (!/^(9|P9|9P)$/.test(shape)) {
-    return { ok: false, reason: 'a numeric PICTURE needs 9s, with any P positions in one run at the left or right end' };
+    return {
+      ok: false,
+      reason: 'a numeric PICTURE needs 9s, with any P positions in one run at the left or right end',
+    };
   }
   const digits = count('9');
   const ps = count('P');
@@ -105,7 +115,8 @@ export function parsePicture(text: string): PictureResult {
     if (v > firstP) return { ok: false, reason: 'with P on the left, V may only precede the Ps' };
     scale = ps + digits;
   } else if (ps > 0) {
-    if (v >= 0 && v < rest.lastIndexOf('P')) return { ok: false, reason: 'with P on the right, V may only follow the Ps' };
+    if (v >= 0 && v < rest.lastIndexOf('P'))
+      return { ok: false, reason: 'with P on the right, V may only follow the Ps' };
     scale = -ps;
   } else {
     scale = v < 0 ? 0 : rest.slice(v).filter((x) => x === '9').length;

@@ -49,9 +49,13 @@ interface Ctx {
   next: number;
   counters: number[];
   indices: number[];
+  errors: CopybookError[];
 }
 
-/** A compiled item: reads the value at pos (undefined = absent in a short record), sets ctx.next. */
+/**
+ * A compiled item: reads the value at pos and sets ctx.next. A value that cannot be decoded is
+ * left out and its error pushed onto ctx.errors, so one pass reports every bad field.
+ */
 type Reader = (ctx: Ctx, pos: number) => DecodedValue | undefined;
 
 interface Member {
@@ -59,22 +63,36 @@ interface Member {
   readonly read: Reader;
 }
 
-type Area = { readonly kind: 'one'; readonly member: Member } | { readonly kind: 'views'; readonly members: readonly Member[]; readonly size: number; readonly names: string };
+type Area =
+  | { readonly kind: 'one'; readonly member: Member }
+  | { readonly kind: 'views'; readonly members: readonly Member[]; readonly size: number; readonly names: string };
 
 /** The field's path with COBOL-style subscripts (1-based, outermost first) for the tables it sits in. */
 export function pathOf(node: LayoutNode, ctx: { readonly indices: readonly number[] }): string {
   return ctx.indices.length === 0 ? node.path : `${node.path}(${ctx.indices.map((x) => x + 1).join(',')})`;
 }
 
-function fieldError(err: unknown, node: LayoutNode, ctx: Ctx, pos: number, size: number): unknown {
-  if (!(err instanceof CopybookError)) return err;
+function fieldError(err: unknown, node: LayoutNode, ctx: Ctx, pos: number, size: number): CopybookError {
+  if (!(err instanceof CopybookError)) throw err;
   if (err.context.field !== undefined) return err;
   const extra: CopybookErrorContext = {
     field: pathOf(node, ctx),
     offset: pos,
     hex: err.context.hex ?? toHex(ctx.buf, pos, Math.min(pos + size, ctx.end)),
   };
-  return new CopybookError(err.code, err.message, { ...err.context, ...extra }, { cause: err.cause, errors: err.errors });
+  return new CopybookError(
+    err.code,
+    err.message,
+    { ...err.context, ...extra },
+    { cause: err.cause, errors: err.errors },
+  );
+}
+
+export interface DecodeOutcome {
+  /** Everything that decoded; fields that did not are left out. */
+  readonly value: DecodedRecord;
+  /** One error per field that could not be decoded (empty for a good record). */
+  readonly errors: readonly CopybookError[];
 }
 
 export interface RecordDecoder {
@@ -83,10 +101,12 @@ export interface RecordDecoder {
   /** Record length for fixed records (the layout size). */
   readonly size: number;
   /**
-   * Decodes buf[start, end). Throws CopybookError RECORD_INVALID (nested errors inside) or a
-   * field-level error; offsets in errors are relative to `start`.
+   * Decodes buf[start, end). Throws CopybookError RECORD_INVALID, with one nested error per bad
+   * field; offsets in errors are relative to `start`.
    */
   decode(buf: Uint8Array, start?: number, end?: number): DecodedRecord;
+  /** Same pass, but returns what decoded together with every field error instead of throwing. */
+  decodeAll(buf: Uint8Array, start?: number, end?: number): DecodeOutcome;
   /** Bytes the last decode consumed (the record length under occurs: 'packed'). */
   readonly lastLength: () => number;
 }
@@ -110,17 +130,25 @@ export function createRecordDecoder(layout: Layout, options: RecordCodecOptions)
       ctx.next = pos + size;
       if (pos + size > ctx.end) {
         if (pos >= ctx.end) return undefined;
-        throw new CopybookError('FIELD_BEYOND_RECORD', `field needs ${size} bytes but the record ends after ${ctx.end - pos}`, {
-          field: pathOf(f, ctx),
-          offset: pos,
-          hex: toHex(ctx.buf, pos, ctx.end),
-        });
+        ctx.errors.push(
+          new CopybookError(
+            'FIELD_BEYOND_RECORD',
+            `field needs ${size} bytes but the record ends after ${ctx.end - pos}`,
+            {
+              field: pathOf(f, ctx),
+              offset: pos,
+              hex: toHex(ctx.buf, pos, ctx.end),
+            },
+          ),
+        );
+        return undefined;
       }
       let v: string;
       try {
         v = codec.decode(ctx.buf, pos);
       } catch (err) {
-        throw fieldError(err, f, ctx, pos, size);
+        ctx.errors.push(fieldError(err, f, ctx, pos, size));
+        return undefined;
       }
       if (slot >= 0) ctx.counters[slot] = Number(v);
       return v;
@@ -153,26 +181,33 @@ export function createRecordDecoder(layout: Layout, options: RecordCodecOptions)
     };
   };
 
+  // Each view of a REDEFINES area is decoded from the same bytes. Views whose bytes are not valid
+  // for them are left out; only when no view decodes is that an error of the record.
   const readViews = (a: Extract<Area, { kind: 'views' }>, ctx: Ctx, pos: number, o: DecodedRecord): boolean => {
     let ok = 0;
-    let errors: CopybookError[] | undefined;
+    let failed: CopybookError[] | undefined;
     let next = pos + a.size;
     for (const m of a.members) {
-      try {
-        const v = m.read(ctx, pos);
-        if (v !== undefined) {
-          o[m.key] = v;
-          ok++;
-        }
-        if (packedOccurs) next = Math.max(next, ctx.next);
-      } catch (err) {
-        if (!(err instanceof CopybookError)) throw err;
-        (errors ??= []).push(err);
+      const before = ctx.errors.length;
+      const v = m.read(ctx, pos);
+      if (packedOccurs) next = Math.max(next, ctx.next);
+      if (ctx.errors.length > before) {
+        (failed ??= []).push(...ctx.errors.splice(before));
+      } else if (v !== undefined) {
+        o[m.key] = v;
+        ok++;
       }
     }
     ctx.next = next;
-    if (ok === 0 && errors !== undefined) {
-      throw new CopybookError('REDEFINES_NO_VIEW', `no view of ${a.names} decodes`, { offset: pos }, { errors });
+    if (ok === 0 && failed !== undefined) {
+      ctx.errors.push(
+        new CopybookError(
+          'REDEFINES_NO_VIEW',
+          `no view of ${a.names} decodes`,
+          { offset: pos, hex: toHex(ctx.buf, pos, Math.min(next, ctx.end)) },
+          { errors: failed },
+        ),
+      );
     }
     return ok > 0;
   };
@@ -188,11 +223,16 @@ export function createRecordDecoder(layout: Layout, options: RecordCodecOptions)
       if (slot >= 0) {
         count = ctx.counters[slot] ?? Number.NaN;
         if (!(count >= occurs.min && count <= occurs.max)) {
-          throw new CopybookError(
+          const err = new CopybookError(
             'ODO_OUT_OF_RANGE',
-            `${occurs.dependingOn ?? ''} = ${Number.isNaN(count) ? 'absent' : count}, outside OCCURS ${occurs.min} TO ${occurs.max}`,
+            `${occurs.dependingOn ?? ''} = ${Number.isNaN(count) ? 'not decoded' : count}, outside OCCURS ${occurs.min} TO ${occurs.max}`,
             { field: pathOf(n, ctx), offset: pos },
           );
+          // With packed tables nothing after this point has a known position.
+          if (packedOccurs) throw err;
+          ctx.errors.push(err);
+          ctx.next = pos + elem * occurs.max;
+          return undefined;
         }
       }
       const arr: DecodedValue[] = [];
@@ -225,7 +265,12 @@ export function createRecordDecoder(layout: Layout, options: RecordCodecOptions)
       if (nodes.length === 1 && first !== undefined) return { kind: 'one', member: first };
       // An area's size is its largest view (a REDEFINES may be larger than its target).
       const size = Math.max(...nodes.map((c) => c.size * (c.occurs?.max ?? 1)));
-      return { kind: 'views', members: members.filter((_, i) => !(nodes[i]?.filler ?? true)), size, names: nodes.map((c) => c.name).join('/') };
+      return {
+        kind: 'views',
+        members: members.filter((_, i) => !(nodes[i]?.filler ?? true)),
+        size,
+        names: nodes.map((c) => c.name).join('/'),
+      };
     });
   }
 
@@ -245,24 +290,53 @@ export function createRecordDecoder(layout: Layout, options: RecordCodecOptions)
       ? compileGroup(roots[0].children, roots[0].size)
       : compileGroup(roots, layout.size);
 
-  const ctx: Ctx = { buf: new Uint8Array(0), end: 0, next: 0, counters: new Array<number>(counterSlots.size).fill(Number.NaN), indices: [] };
+  const ctx: Ctx = {
+    buf: new Uint8Array(0),
+    end: 0,
+    next: 0,
+    counters: new Array<number>(counterSlots.size).fill(Number.NaN),
+    indices: [],
+    errors: [],
+  };
   let lastLength = 0;
+
+  const decodeAll = (buf: Uint8Array, start = 0, end = buf.length): DecodeOutcome => {
+    ctx.indices.length = 0;
+    ctx.errors = [];
+    if (counterSlots.size > 0) ctx.counters.fill(Number.NaN);
+    // Readers work on record-relative positions through a subarray view (no copy).
+    ctx.buf = start === 0 ? buf : buf.subarray(start, end);
+    ctx.end = end - start;
+    let v: DecodedValue | undefined;
+    try {
+      v = top(ctx, 0);
+    } catch (err) {
+      if (!(err instanceof CopybookError)) throw err;
+      ctx.errors.push(err);
+    }
+    lastLength = ctx.next;
+    const value = v !== undefined && typeof v === 'object' && !Array.isArray(v) ? v : {};
+    return { value, errors: ctx.errors };
+  };
 
   return Object.freeze({
     kind: 'record-decoder' as const,
     layout,
     size: layout.size,
     lastLength: () => lastLength,
+    decodeAll,
     decode(buf: Uint8Array, start = 0, end = buf.length): DecodedRecord {
-      ctx.end = end;
-      ctx.indices.length = 0;
-      if (counterSlots.size > 0) ctx.counters.fill(Number.NaN);
-      // Readers work on record-relative positions through a subarray view (no copy).
-      ctx.buf = start === 0 ? buf : buf.subarray(start, end);
-      ctx.end = end - start;
-      const v = top(ctx, 0);
-      lastLength = ctx.next;
-      return v !== undefined && typeof v === 'object' && !Array.isArray(v) ? v : {};
+      const r = decodeAll(buf, start, end);
+      if (r.errors.length === 0) return r.value;
+      const first = r.errors[0];
+      throw new CopybookError(
+        'RECORD_INVALID',
+        r.errors.length === 1 && first !== undefined
+          ? `${first.code}: ${first.message}`
+          : `${r.errors.length} fields could not be decoded`,
+        { field: first?.context.field, offset: first?.context.offset, hex: first?.context.hex },
+        { errors: r.errors },
+      );
     },
   });
 }

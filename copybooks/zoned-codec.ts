@@ -40,8 +40,12 @@ export function zonedCodec(spec: ZonedSpec, page: CodePage): FieldCodec {
   const firstDigit = spec.signSeparate && spec.signPosition === 'leading' ? 1 : 0;
   const signDigit = !spec.signed || spec.signSeparate ? -1 : spec.signPosition === 'leading' ? 0 : n - 1;
   const signByteAt = spec.signSeparate ? (spec.signPosition === 'leading' ? 0 : n) : -1;
-  const bad = (buf: Uint8Array, pos: number, why: string, code: 'ZONED_INVALID' | 'SIGN_INVALID' = 'ZONED_INVALID'): CopybookError =>
-    new CopybookError(code, why, { hex: toHex(buf, pos, pos + size) });
+  const bad = (
+    buf: Uint8Array,
+    pos: number,
+    why: string,
+    code: 'ZONED_INVALID' | 'SIGN_INVALID' = 'ZONED_INVALID',
+  ): CopybookError => new CopybookError(code, why, { hex: toHex(buf, pos, pos + size) });
   const isBlank = (buf: Uint8Array, pos: number): boolean => {
     for (let i = 0; i < size; i++) if (buf[pos + i] !== page.space) return false;
     return true;
@@ -71,7 +75,8 @@ export function zonedCodec(spec: ZonedSpec, page: CodePage): FieldCodec {
           d[i] = 0x30 + digit;
         } else {
           const v = asciiSign[b] as number;
-          if (v < 0 || (!spec.signed && b !== 0x30 + v)) throw bad(buf, pos, `byte ${hex2(b)} is not a digit or an overpunched sign`);
+          if (v < 0 || (!spec.signed && b !== 0x30 + v))
+            throw bad(buf, pos, `byte ${hex2(b)} is not a digit or an overpunched sign`);
           if (asciiNegative[b] === 1) negative = true;
           d[i] = 0x30 + v;
         }

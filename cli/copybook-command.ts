@@ -1,0 +1,284 @@
+import { createReadStream, createWriteStream, statSync } from 'node:fs';
+import { basename } from 'node:path';
+import { createInterface } from 'node:readline';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { openAtomicFile } from '../copybooks/atomic-file-writer';
+import { getCodePage, type CodePage } from '../copybooks/code-page';
+import { CopybookError, withContext } from '../copybooks/copybook-errors';
+import { loadLayout, type Layout } from '../copybooks/copybook-layout';
+import { registerCodePagesWithIconv } from '../copybooks/iconv-registration';
+import { layoutRows, layoutTable } from '../copybooks/layout-report';
+import { createProgressMeter } from '../copybooks/progress-meter';
+import { createCsvFormatter } from '../copybooks/record-csv';
+import { createRecordDecoder } from '../copybooks/record-decoder';
+import { createRecordEncoder } from '../copybooks/record-encoder';
+import { decodeRecords, type RecordFormat } from '../copybooks/record-stream';
+
+// `loanhub copybook layout|decode|encode`. Exit codes: 0 ok; 1 some records failed or an error
+// (copybook, file, I/O); 2 usage (bad options). Records go to stdout/--out, diagnostics to stderr.
+
+const EXIT_FAILED = 1;
+const EXIT_USAGE = 2;
+
+interface CodecFlags {
+  readonly codepage: string;
+  readonly recfm: RecordFormat;
+  readonly rdw: 'ibm' | 'data';
+  readonly occurs: 'fixed' | 'packed';
+  readonly sourceFormat: 'auto' | 'fixed' | 'free';
+}
+
+function positiveInt(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) < 1) throw new InvalidArgumentError('must be a positive integer');
+  return Number(value);
+}
+
+function codecOptions(): Option[] {
+  return [
+    new Option('--codepage <cp>', 'code page: 037, 1047, 500, 284, 1140, 1145, ascii, latin1').default('037'),
+    new Option('--recfm <fmt>', 'record format: fb (fixed) or vb (4-byte RDW)').choices(['fb', 'vb']).default('fb'),
+    new Option('--rdw <mode>', 'VB only: the RDW length counts itself (ibm) or only the data (data)')
+      .choices(['ibm', 'data'])
+      .default('ibm'),
+    new Option('--occurs <mode>', 'OCCURS DEPENDING ON tables at their maximum (fixed) or packed to their count')
+      .choices(['fixed', 'packed'])
+      .default('fixed'),
+    new Option('--source-format <fmt>', 'copybook source format').choices(['auto', 'fixed', 'free']).default('auto'),
+  ];
+}
+
+function describe(err: unknown): string {
+  if (err instanceof CopybookError) return err.describe();
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** Loads the copybook and code page; a failure is reported and becomes exit code 1 (or 2 for a bad --codepage). */
+function prepare(cmd: Command, copybook: string, flags: CodecFlags): { layout: Layout; page: CodePage } | undefined {
+  let page: CodePage;
+  try {
+    page = getCodePage(flags.codepage);
+  } catch (err) {
+    cmd.error(describe(err), { exitCode: EXIT_USAGE, code: 'loanhub.usage' });
+  }
+  try {
+    return { layout: loadLayout(copybook, { format: flags.sourceFormat }), page };
+  } catch (err) {
+    process.stderr.write(`${describe(err)}\n`);
+    process.exitCode = EXIT_FAILED;
+    return undefined;
+  }
+}
+
+async function writeOut(out: NodeJS.WritableStream, text: string): Promise<void> {
+  if (!out.write(text)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
+}
+
+export function registerCopybookCommands(program: Command): void {
+  registerCodePagesWithIconv();
+  const copybook = program
+    .command('copybook')
+    .description('Read and write EBCDIC/ASCII fixed-width records laid out by a COBOL copybook');
+
+  copybook
+    .command('layout')
+    .description(
+      "Print every field's path, level, offsets (1-based), length, usage, digits/scale/sign, REDEFINES and OCCURS",
+    )
+    .argument('<copybook>', 'copybook file (fixed or free format)')
+    .option('--json', 'print the layout as JSON')
+    .addOption(
+      new Option('--source-format <fmt>', 'copybook source format').choices(['auto', 'fixed', 'free']).default('auto'),
+    )
+    .action((file: string, opts: { json?: boolean; sourceFormat: 'auto' | 'fixed' | 'free' }) => {
+      try {
+        const layout = loadLayout(file, { format: opts.sourceFormat });
+        if (opts.json === true) {
+          process.stdout.write(
+            `${JSON.stringify({ source: basename(file), recordLength: layout.size, fields: layoutRows(layout) }, null, 2)}\n`,
+          );
+        } else {
+          process.stdout.write(layoutTable(layout));
+        }
+      } catch (err) {
+        process.stderr.write(`${describe(err)}\n`);
+        process.exitCode = EXIT_FAILED;
+      }
+    });
+
+  const decode = copybook
+    .command('decode')
+    .description('Stream records from a data file as JSON lines (or CSV); bad records are reported on stderr')
+    .argument('<copybook>', 'copybook file')
+    .argument('<data>', 'data file (FB or VB)');
+  for (const o of codecOptions()) decode.addOption(o);
+  decode
+    .option('--lrecl <n>', 'FB record length (default: the copybook length)', positiveInt)
+    .addOption(new Option('--format <fmt>', 'output format').choices(['jsonl', 'csv']).default('jsonl'))
+    .addOption(
+      new Option('--trim <mode>', 'text padding: pad (drop it) or none (keep every byte)')
+        .choices(['pad', 'none'])
+        .default('pad'),
+    )
+    .option('--strict', 'stop at the first bad record (exit 1)')
+    .option('--out <file>', 'write records here instead of stdout')
+    .action(
+      async (
+        cb: string,
+        data: string,
+        opts: CodecFlags & {
+          lrecl?: number;
+          format: 'jsonl' | 'csv';
+          trim: 'pad' | 'none';
+          strict?: boolean;
+          out?: string;
+        },
+      ) => {
+        const ready = prepare(decode, cb, opts);
+        if (ready === undefined) return;
+        const { layout, page } = ready;
+        if (opts.lrecl !== undefined && opts.recfm === 'vb')
+          decode.error('--lrecl applies only to --recfm fb', { exitCode: EXIT_USAGE, code: 'loanhub.usage' });
+        let total: number | undefined;
+        try {
+          total = statSync(data).size;
+        } catch (err) {
+          process.stderr.write(`cannot read ${data}: ${describe(err)}\n`);
+          process.exitCode = EXIT_FAILED;
+          return;
+        }
+        const decoder = createRecordDecoder(layout, { codePage: page, occurs: opts.occurs, trim: opts.trim });
+        const csv = opts.format === 'csv' ? createCsvFormatter(layout) : undefined;
+        const out: NodeJS.WritableStream = opts.out === undefined ? process.stdout : createWriteStream(opts.out);
+        const progress = createProgressMeter(process.stderr, 'decode', total);
+        let good = 0;
+        let bad = 0;
+        let seen = 0;
+        let bytes = 0;
+        let lines: string[] = [];
+        try {
+          if (csv !== undefined) await writeOut(out, `${csv.header}\n`);
+          const source = createReadStream(data, { highWaterMark: 1 << 20 });
+          for await (const r of decodeRecords(source, decoder, {
+            recfm: opts.recfm,
+            lrecl: opts.lrecl,
+            rdw: opts.rdw,
+            file: basename(data),
+          })) {
+            seen++;
+            bytes = r.offset + r.length;
+            if (r.ok) {
+              good++;
+              lines.push(csv !== undefined ? csv.row(r.value) : JSON.stringify(r.value));
+              if (lines.length >= 512) {
+                await writeOut(out, `${lines.join('\n')}\n`);
+                lines = [];
+              }
+            } else {
+              bad++;
+              process.stderr.write(`${r.error.describe()}\n`);
+              if (opts.strict === true || r.fatal) break;
+            }
+            if ((seen & 1023) === 0) progress.tick(seen, bytes);
+          }
+          if (lines.length > 0) await writeOut(out, `${lines.join('\n')}\n`);
+        } catch (err) {
+          process.stderr.write(`${describe(err)}\n`);
+          bad++;
+        } finally {
+          progress.tick(seen, bytes);
+          progress.done();
+          if (out !== process.stdout) await new Promise<void>((resolve) => out.end(() => resolve()));
+        }
+        process.stderr.write(bad === 0 ? '' : `${good} records decoded, ${bad} failed\n`);
+        if (bad > 0) process.exitCode = EXIT_FAILED;
+      },
+    );
+
+  const encode = copybook
+    .command('encode')
+    .description(
+      'Encode JSON lines into records, written atomically (temp file, then rename); nothing is left on error',
+    )
+    .argument('<copybook>', 'copybook file')
+    .argument('<jsonl>', 'input: one JSON object per line, shaped as decode prints them');
+  for (const o of codecOptions()) encode.addOption(o);
+  encode
+    .requiredOption('--out <data>', 'output data file')
+    .addOption(
+      new Option('--defaults <mode>', 'missing fields: none (error) or blank (VALUE clause, spaces, zeros)')
+        .choices(['none', 'blank'])
+        .default('none'),
+    )
+    .action(async (cb: string, input: string, opts: CodecFlags & { out: string; defaults: 'none' | 'blank' }) => {
+      const ready = prepare(encode, cb, opts);
+      if (ready === undefined) return;
+      const { layout, page } = ready;
+      const encoder = createRecordEncoder(layout, { codePage: page, occurs: opts.occurs, defaults: opts.defaults });
+      let total: number | undefined;
+      try {
+        total = statSync(input).size;
+      } catch (err) {
+        process.stderr.write(`cannot read ${input}: ${describe(err)}\n`);
+        process.exitCode = EXIT_FAILED;
+        return;
+      }
+      const progress = createProgressMeter(process.stderr, 'encode', total);
+      let writer: Awaited<ReturnType<typeof openAtomicFile>> | undefined;
+      let bad = 0;
+      let index = 0;
+      let inBytes = 0;
+      const rdw = Buffer.alloc(4);
+      try {
+        writer = await openAtomicFile(opts.out);
+        const lines = createInterface({
+          input: createReadStream(input, { highWaterMark: 1 << 20 }),
+          crlfDelay: Infinity,
+        });
+        for await (const line of lines) {
+          inBytes += Buffer.byteLength(line) + 1;
+          if (line.trim() === '') continue;
+          index++;
+          try {
+            let value: unknown;
+            try {
+              value = JSON.parse(line);
+            } catch (err) {
+              throw new CopybookError(
+                'INPUT_INVALID',
+                `line is not JSON: ${err instanceof Error ? err.message : String(err)}`,
+              );
+            }
+            const bytes = encoder.encode(value);
+            if (bad > 0) continue; // keep validating every line, but stop writing once one failed
+            if (opts.recfm === 'vb') {
+              const ll = bytes.length + (opts.rdw === 'ibm' ? 4 : 0);
+              if (ll > 0xffff)
+                throw new CopybookError('OUTPUT_FAILED', `record of ${bytes.length} bytes is too long for an RDW`);
+              rdw.writeUInt16BE(ll, 0);
+              await writer.write(rdw);
+            }
+            await writer.write(bytes);
+          } catch (err) {
+            if (!(err instanceof CopybookError)) throw err;
+            bad++;
+            process.stderr.write(`${withContext(err, { file: basename(input), record: index }).describe()}\n`);
+          }
+          if ((index & 1023) === 0) progress.tick(index, inBytes);
+        }
+        progress.tick(index, inBytes);
+        progress.done();
+        if (bad > 0) {
+          await writer.abort();
+          process.stderr.write(`${bad} of ${index} records failed; ${opts.out} was not written\n`);
+          process.exitCode = EXIT_FAILED;
+          return;
+        }
+        await writer.commit();
+      } catch (err) {
+        progress.done();
+        if (writer !== undefined) await writer.abort();
+        process.stderr.write(`${describe(err)}\n`);
+        process.exitCode = EXIT_FAILED;
+      }
+    });
+}

@@ -1,0 +1,334 @@
+import type { CodePage } from './code-page';
+import { CopybookError, type CopybookErrorContext } from './copybook-errors';
+import type { Layout, LayoutField, LayoutNode } from './copybook-layout';
+import type { ValueLiteral } from './copybook-parser';
+import { codecFor, type RecordCodecOptions } from './record-decoder';
+import { encodeTextInto } from './text-transcoder';
+
+export interface RecordEncoderOptions extends RecordCodecOptions {
+  /**
+   * 'none' (default): every named field must be given. 'blank': a missing field is written as its
+   * VALUE clause, else spaces (text) or zero (numbers) - only when asked for explicitly.
+   */
+  readonly defaults?: 'none' | 'blank';
+}
+
+interface Ctx {
+  buf: Uint8Array;
+  counters: number[];
+  indices: number[];
+  next: number;
+}
+
+type Writer = (ctx: Ctx, value: unknown, pos: number) => void;
+
+export interface RecordEncoder {
+  readonly kind: 'record-encoder';
+  readonly layout: Layout;
+  /** Encodes one record; returns a view of an internal buffer valid until the next call. */
+  encode(record: unknown): Uint8Array;
+}
+
+function pathOf(path: string, ctx: Ctx): string {
+  return ctx.indices.length === 0 ? path : `${path}(${ctx.indices.map((x) => x + 1).join(',')})`;
+}
+
+function withField(err: unknown, path: string, ctx: Ctx, pos: number): unknown {
+  if (!(err instanceof CopybookError) || err.context.field !== undefined) return err;
+  const extra: CopybookErrorContext = { field: pathOf(path, ctx), offset: pos };
+  return new CopybookError(
+    err.code,
+    err.message,
+    { ...err.context, ...extra },
+    { cause: err.cause, errors: err.errors },
+  );
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function literalBytes(lit: ValueLiteral, size: number, page: CodePage): Uint8Array | undefined {
+  const out = new Uint8Array(size);
+  switch (lit.kind) {
+    case 'figurative':
+      switch (lit.name) {
+        case 'SPACE':
+          return out.fill(page.space);
+        case 'ZERO':
+          return out.fill(page.zero);
+        case 'LOW-VALUE':
+        case 'NULL':
+          return out.fill(0);
+        case 'HIGH-VALUE':
+          return out.fill(0xff);
+        case 'QUOTE':
+          return undefined;
+      }
+      return undefined;
+    case 'text': {
+      if (lit.text.length === 0) return undefined;
+      const unit = new Uint8Array(lit.text.length);
+      encodeTextInto(page, lit.text, unit, 0);
+      if (lit.all) for (let i = 0; i < size; i++) out[i] = unit[i % unit.length] as number;
+      else {
+        out.fill(page.space);
+        out.set(unit.subarray(0, size));
+      }
+      return out;
+    }
+    case 'hex': {
+      const unit = Buffer.from(lit.hex, 'hex');
+      if (unit.length === 0) return undefined;
+      if (lit.all) for (let i = 0; i < size; i++) out[i] = unit[i % unit.length] as number;
+      else {
+        out.fill(page.space);
+        out.set(unit.subarray(0, size));
+      }
+      return out;
+    }
+    case 'number':
+      return undefined;
+  }
+}
+
+/** Compiles a layout into an encoding plan, the mirror of createRecordDecoder. */
+export function createRecordEncoder(layout: Layout, options: RecordEncoderOptions): RecordEncoder {
+  const page = options.codePage;
+  const packedOccurs = options.occurs === 'packed';
+  const blankDefaults = options.defaults === 'blank';
+  const counterSlots = new Map<string, number>();
+  const visit = (nodes: readonly LayoutNode[]): void => {
+    for (const n of nodes) {
+      const d = n.occurs?.dependingOn;
+      if (d !== undefined && !counterSlots.has(d)) counterSlots.set(d, counterSlots.size);
+      if (n.kind === 'group') visit(n.children);
+    }
+  };
+  visit(layout.roots);
+
+  const defaultFor = (f: LayoutField): unknown => {
+    if (f.value?.kind === 'number') return f.value.text;
+    if (f.value?.kind === 'text' && !f.value.all) return f.value.text;
+    switch (f.type.kind) {
+      case 'text':
+      case 'edited':
+        return '';
+      default:
+        return '0';
+    }
+  };
+
+  const compileField = (f: LayoutField): Writer => {
+    const codec = codecFor(f, page, 'pad');
+    const slot = counterSlots.get(f.path) ?? -1;
+    return (ctx, value, pos) => {
+      let v = value;
+      if (v === undefined) {
+        if (!blankDefaults)
+          throw new CopybookError('VALUE_MISSING', 'the field is missing', { field: pathOf(f.path, ctx), offset: pos });
+        v = defaultFor(f);
+      }
+      try {
+        codec.encode(v, ctx.buf, pos);
+      } catch (err) {
+        throw withField(err, f.path, ctx, pos);
+      }
+      if (slot >= 0) ctx.counters[slot] = Number(typeof v === 'bigint' ? v : String(v));
+      ctx.next = pos + codec.size;
+    };
+  };
+
+  // FILLER takes its VALUE clause when it has one; otherwise the record's space fill stays.
+  const compileFiller = (n: LayoutNode): Writer => {
+    const bytes = n.size * (n.occurs?.max ?? 1);
+    const fixed = n.kind === 'field' && n.value !== undefined ? literalBytes(n.value, n.size, page) : undefined;
+    return (ctx, _value, pos) => {
+      if (fixed !== undefined) for (let k = 0; k < (n.occurs?.max ?? 1); k++) ctx.buf.set(fixed, pos + k * n.size);
+      ctx.next = pos + bytes;
+    };
+  };
+
+  const compileGroup = (children: readonly LayoutNode[], size: number, path: string): Writer => {
+    const groups: LayoutNode[][] = [];
+    for (const c of children) {
+      const last = groups[groups.length - 1];
+      if (c.redefines !== undefined && last !== undefined) last.push(c);
+      else groups.push([c]);
+    }
+    const known = new Set(children.filter((c) => !c.filler).map((c) => c.name));
+    const areas = groups.map((nodes) => {
+      const writers = nodes.map((c) => ({
+        key: c.name,
+        filler: c.filler,
+        write: c.filler ? compileFiller(c) : compileNode(c),
+        node: c,
+      }));
+      const areaSize = Math.max(...nodes.map((c) => c.size * (c.occurs?.max ?? 1)));
+      return { writers, areaSize };
+    });
+    return (ctx, value, pos) => {
+      let obj: Record<string, unknown>;
+      if (value === undefined && blankDefaults) obj = {};
+      else if (!isPlainObject(value)) {
+        throw new CopybookError(
+          value === undefined ? 'VALUE_MISSING' : 'VALUE_TYPE',
+          value === undefined ? 'the group is missing' : 'a group must be a JSON object',
+          {
+            field: path,
+            offset: pos,
+          },
+        );
+      } else obj = value;
+      for (const k in obj) {
+        if (!known.has(k)) {
+          throw new CopybookError('UNKNOWN_FIELD', `"${k.slice(0, 60)}" is not a field of ${path || 'the record'}`, {
+            field: path === '' ? k : `${path}.${k}`,
+            offset: pos,
+          });
+        }
+      }
+      let p = pos;
+      for (const area of areas) {
+        const ws = area.writers;
+        if (ws.length === 1) {
+          const w = ws[0];
+          if (w !== undefined) w.write(ctx, obj[w.key], p);
+          p = packedOccurs ? ctx.next : p + area.areaSize;
+          continue;
+        }
+        writeViews(ctx, obj, p, ws, area.areaSize, path);
+        p = packedOccurs ? ctx.next : p + area.areaSize;
+      }
+      ctx.next = packedOccurs ? p : pos + size;
+    };
+  };
+
+  // Several views of a REDEFINES area: the given ones are written in order, and each must leave the
+  // bytes the others wrote unchanged, or the record is ambiguous (REDEFINES_CONFLICT).
+  const writeViews = (
+    ctx: Ctx,
+    obj: Record<string, unknown>,
+    pos: number,
+    ws: readonly { key: string; filler: boolean; write: Writer; node: LayoutNode }[],
+    areaSize: number,
+    path: string,
+  ): void => {
+    const given = ws.filter((w) => !w.filler && obj[w.key] !== undefined);
+    let next = pos + areaSize;
+    if (given.length === 0) {
+      const first = ws.find((w) => !w.filler);
+      if (first === undefined) {
+        for (const w of ws) w.write(ctx, undefined, pos);
+        ctx.next = next;
+        return;
+      }
+      if (!blankDefaults) {
+        throw new CopybookError('VALUE_MISSING', `none of the views ${ws.map((w) => w.key).join('/')} is given`, {
+          field: path === '' ? first.key : `${path}.${first.key}`,
+          offset: pos,
+        });
+      }
+      first.write(ctx, undefined, pos);
+      ctx.next = Math.max(next, ctx.next);
+      return;
+    }
+    for (const w of given) {
+      w.write(ctx, obj[w.key], pos);
+      next = Math.max(next, ctx.next);
+    }
+    if (given.length > 1) {
+      const written = ctx.buf.slice(pos, next);
+      for (const w of given) {
+        w.write(ctx, obj[w.key], pos);
+        if (!Buffer.from(ctx.buf.buffer, ctx.buf.byteOffset + pos, next - pos).equals(written)) {
+          throw new CopybookError(
+            'REDEFINES_CONFLICT',
+            `views ${given.map((g) => g.key).join(' and ')} describe different bytes`,
+            {
+              field: path === '' ? w.key : `${path}.${w.key}`,
+              offset: pos,
+            },
+          );
+        }
+      }
+    }
+    ctx.next = next;
+  };
+
+  const compileNode = (n: LayoutNode): Writer => {
+    const one = n.kind === 'field' ? compileField(n) : compileGroup(n.children, n.size, n.path);
+    const occurs = n.occurs;
+    if (occurs === undefined) return one;
+    const slot = occurs.dependingOn === undefined ? -1 : (counterSlots.get(occurs.dependingOn) ?? -1);
+    return (ctx, value, pos) => {
+      let arr: readonly unknown[];
+      if (value === undefined && blankDefaults) arr = [];
+      else if (!Array.isArray(value)) {
+        throw new CopybookError(
+          value === undefined ? 'VALUE_MISSING' : 'VALUE_TYPE',
+          value === undefined ? 'the table is missing' : 'an OCCURS item must be a JSON array',
+          {
+            field: pathOf(n.path, ctx),
+            offset: pos,
+          },
+        );
+      } else arr = value;
+      const expected = slot >= 0 ? (ctx.counters[slot] ?? Number.NaN) : occurs.max;
+      if (arr.length !== expected && !(blankDefaults && value === undefined && slot < 0)) {
+        throw new CopybookError(
+          'OCCURS_COUNT_MISMATCH',
+          slot >= 0
+            ? `${arr.length} elements given but ${occurs.dependingOn ?? ''} says ${Number.isNaN(expected) ? 'nothing' : expected}`
+            : `${arr.length} elements given; OCCURS ${occurs.max} needs exactly ${occurs.max}`,
+          { field: pathOf(n.path, ctx), offset: pos },
+        );
+      }
+      if (arr.length < occurs.min || arr.length > occurs.max) {
+        throw new CopybookError(
+          'OCCURS_COUNT_MISMATCH',
+          `${arr.length} elements is outside OCCURS ${occurs.min} TO ${occurs.max}`,
+          {
+            field: pathOf(n.path, ctx),
+            offset: pos,
+          },
+        );
+      }
+      ctx.indices.push(0);
+      const depth = ctx.indices.length - 1;
+      let p = pos;
+      const count = slot < 0 && blankDefaults && value === undefined ? occurs.max : arr.length;
+      for (let i = 0; i < count; i++) {
+        ctx.indices[depth] = i;
+        one(ctx, arr[i], p);
+        p = packedOccurs ? ctx.next : p + n.size;
+      }
+      ctx.indices.pop();
+      ctx.next = packedOccurs ? p : pos + n.size * occurs.max;
+    };
+  };
+
+  const roots = layout.roots;
+  const keepRoot = options.root === 'keep' || roots.length > 1;
+  const top: Writer =
+    !keepRoot && roots.length === 1 && roots[0]?.kind === 'group'
+      ? compileGroup(roots[0].children, roots[0].size, roots[0].path)
+      : compileGroup(roots, layout.size, '');
+
+  const buf = new Uint8Array(layout.size);
+  const ctx: Ctx = { buf, counters: new Array<number>(counterSlots.size).fill(Number.NaN), indices: [], next: 0 };
+  return Object.freeze({
+    kind: 'record-encoder' as const,
+    layout,
+    encode(record: unknown): Uint8Array {
+      // Bytes no field covers (FILLER without VALUE, unused ODO slots, the tail of a REDEFINES area
+      // beyond a shorter view) are spaces of the code page.
+      buf.fill(page.space);
+      ctx.indices.length = 0;
+      if (counterSlots.size > 0) ctx.counters.fill(Number.NaN);
+      if (!isPlainObject(record)) throw new CopybookError('INPUT_INVALID', 'a record must be a JSON object');
+      top(ctx, record, 0);
+      return buf.subarray(0, packedOccurs ? ctx.next : layout.size);
+    },
+  });
+}
