@@ -104,7 +104,10 @@ export function createRabbitMqTransport(opts: RabbitMqTransportOptions): Transpo
   // ---- connection lifecycle ----
 
   const connectOnce = async (): Promise<void> => {
-    const conn = await connect(opts.url, { noDelay: true, clientProperties: { connection_name: `loanhub-${process.pid}` } });
+    const conn = await connect(opts.url, {
+      noDelay: true,
+      clientProperties: { connection_name: `loanhub-${process.pid}` },
+    });
     try {
       conn.on('error', (err: Error) => log?.warn({ broker: where, err: err.message }, 'rabbitmq connection error'));
       conn.on('blocked', (reason: string) =>
