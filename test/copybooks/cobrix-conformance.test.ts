@@ -240,7 +240,7 @@ function compareValue(
     return;
   }
   if (missing) {
-    if (/^\u0000+$/.test(o)) {
+    if (o.length > 0 && [...o].every((c) => c === '\u0000')) {
       note(t, 'all-0x00 text: Cobrix null, ours the NUL characters');
       return;
     }
