@@ -23,9 +23,16 @@ stop_servers() {
     rm -rf "$servers_dir"
   fi
 }
+jest_pid=
+# bash runs a trap only once the foreground command has ended, so jest runs in the background and the
+# script waits for it: a TERM or INT (a CI timeout, Ctrl-C) then ends jest and the servers at once.
+on_signal() {
+  [ -z "$jest_pid" ] || { kill -TERM "$jest_pid" 2> /dev/null; wait "$jest_pid" 2> /dev/null; }
+  exit "$1"
+}
 trap stop_servers EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+trap 'on_signal 130' INT
+trap 'on_signal 143' TERM
 
 step 'starting test servers'
 env_lines=$(scripts/test-servers/start.sh "$servers_dir" < /dev/null)
@@ -33,7 +40,10 @@ while IFS='=' read -r key value; do
   case $key in LOANHUB_TEST_*) export "$key=$value" ;; esac
 done <<< "$env_lines"
 
-step "npx jest --ci $*"
+step "jest --ci $*"
+node_modules/.bin/jest --ci "$@" < /dev/null &   # not npx: its pid would not be the one that ends jest
+jest_pid=$!
 rc=0
-npx jest --ci "$@" < /dev/null || rc=$?
+wait "$jest_pid" || rc=$?
+jest_pid=
 exit $rc
