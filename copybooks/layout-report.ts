@@ -60,7 +60,9 @@ export function layoutRows(layout: Layout): LayoutRow[] {
           : {}),
         ...(n.kind === 'field' && n.type.kind === 'zoned' && n.type.signed
           ? { sign: `${n.type.signPosition}${n.type.signSeparate ? ' separate' : ''}` }
-          : {}),
+          : n.kind === 'field' && (n.type.kind === 'packed' || n.type.kind === 'binary') && n.type.signed
+            ? { sign: n.type.kind === 'packed' ? 'sign nibble' : "two's complement" }
+            : {}),
         ...(n.redefines !== undefined ? { redefines: n.redefines } : {}),
         ...(n.redefinedBy.length > 0 ? { redefinedBy: n.redefinedBy } : {}),
         ...(n.occurs !== undefined ? { occurs: n.occurs } : {}),
@@ -98,7 +100,7 @@ export function layoutTable(layout: Layout): string {
       r.picture ?? '',
       r.digits === undefined ? '' : String(r.digits),
       r.scale === undefined ? '' : String(r.scale),
-      r.signed === undefined ? '' : r.signed ? (r.sign ?? 'trailing') : 'unsigned',
+      r.signed === undefined ? '' : r.signed ? (r.sign ?? 'signed') : 'unsigned',
       notes.join('; '),
     ];
   });
