@@ -53,6 +53,12 @@ export interface RabbitMqTransportOptions {
   readonly deliveryLimit?: number;
   /** How long start() keeps trying to reach the broker. */
   readonly startTimeoutMs?: number;
+  /**
+   * How long a publish waits for its confirm before it rejects (publish_timeout), so a broker that
+   * blocks publishers does not pin outbox rows in flight forever. A late confirm then only makes a
+   * duplicate, which consumers absorb.
+   */
+  readonly confirmTimeoutMs?: number;
   readonly logger?: Logger;
 }
 
@@ -82,6 +88,7 @@ export function createRabbitMqTransport(opts: RabbitMqTransportOptions): Transpo
     opts.retryDelaysMs && opts.retryDelaysMs.length > 0 ? opts.retryDelaysMs : DEFAULT_RETRY_DELAYS_MS;
   const deliveryLimit = opts.deliveryLimit ?? DEFAULT_DELIVERY_LIMIT;
   const startTimeoutMs = opts.startTimeoutMs ?? 30_000;
+  const confirmTimeoutMs = opts.confirmTimeoutMs ?? 30_000;
   if (!Number.isInteger(prefetch) || prefetch < 1) throw new RangeError(`prefetch must be >= 1, got ${prefetch}`);
   if (!Number.isInteger(deliveryLimit) || deliveryLimit < 1)
     throw new RangeError(`deliveryLimit must be >= 1, got ${deliveryLimit}`);
@@ -224,8 +231,16 @@ export function createRabbitMqTransport(opts: RabbitMqTransportOptions): Transpo
     return new Promise<void>((resolve, reject) => {
       const entry: Pending = { resolve, reject, returned: false };
       pending.set(publishId, entry);
+      const timer = setTimeout(() => {
+        if (!pending.delete(publishId)) return;
+        reject(
+          new TransportError('publish_timeout', `no confirm for ${message.messageId} within ${confirmTimeoutMs} ms`),
+        );
+      }, confirmTimeoutMs);
+      timer.unref();
       const settle = (err: unknown): void => {
-        pending.delete(publishId);
+        clearTimeout(timer);
+        if (!pending.delete(publishId)) return; // timed out or closed already: that rejection stands
         if (err) {
           reject(
             new TransportError('publish_nacked', `broker did not confirm ${message.messageId}: ${errorText(err)}`, {
@@ -252,6 +267,7 @@ export function createRabbitMqTransport(opts: RabbitMqTransportOptions): Transpo
           settle,
         );
       } catch (err) {
+        clearTimeout(timer);
         pending.delete(publishId);
         reject(new TransportError('transport_not_ready', `publish failed: ${errorText(err)}`, { cause: err }));
       }

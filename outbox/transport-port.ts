@@ -87,6 +87,7 @@ export type TransportErrorCode =
   | 'transport_closed' // closed while the message was still waiting for a consumer
   | 'publish_nacked' // the broker refused the message (publisher confirm nack)
   | 'publish_unroutable' // a mandatory publish came back: no queue is bound for it
+  | 'publish_timeout' // no confirm in time (e.g. the broker blocks publishers on a resource alarm)
   | 'topology_mismatch'; // a queue exists with other arguments than this code declares
 
 export class TransportError extends Error {

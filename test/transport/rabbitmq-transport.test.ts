@@ -89,6 +89,17 @@ describe('rabbitmq transport against a real broker', () => {
     await harness.close();
   });
 
+  test('publishing before start is refused, and start gives up on a broker that is not there', async () => {
+    const nowhere = createRabbitMqTransport({ url: 'amqp://guest:guest@127.0.0.1:1', startTimeoutMs: 300 });
+    expect(nowhere.isReady()).toBe(false);
+    await expect(nowhere.publishCommand(command('cash', 'early'))).rejects.toMatchObject({
+      code: 'transport_not_ready',
+    });
+    await expect(nowhere.start()).rejects.toThrow(/ECONNREFUSED/);
+    expect(nowhere.isReady()).toBe(false);
+    await nowhere.close();
+  });
+
   test('a consumer process that dies with a command unacked: another process gets it again, marked redelivered', async () => {
     const dying = await harness.open();
     const started = gate();
