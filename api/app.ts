@@ -4,21 +4,24 @@ import helmet from 'helmet';
 import type { LoanInquiry } from '../adapters/core-port';
 import { CoreUnavailableError } from '../adapters/core-port';
 import type { ChannelCatalogue } from '../channels/channel-catalogue';
-import { isChannel, type Core } from '../domain/channel';
-import { coreForLoan, isLoanNumber } from '../domain/core-routing';
+import { CHANNELS, isChannel, type Channel, type Core } from '../domain/channel';
 import { HubError } from '../domain/errors';
-import { PAYMENT_ID_PATTERN } from '../domain/ids';
-import { formatAmount } from '../domain/money';
 import type { Logger } from '../logging/logger';
-import { acceptPayment } from '../payments/accept-payment';
-import { toPaymentView } from '../payments/payment-view';
+import type { HubMetrics } from '../metrics/hub-metrics';
 import type { PaymentStore } from '../store/store-port';
 import { requireChannelToken, type Caller } from './auth/auth-middleware';
 import type { EmbeddedIssuer } from './auth/embedded-issuer';
 import { embeddedIssuerRoutes } from './auth/token-route';
 import type { TokenVerifier } from './auth/token-verifier';
-import { IDEMPOTENCY_KEY_PATTERN, parsePaymentRequest } from './payment-request';
-import { problem, sendProblem } from './problem';
+import { createChannelRouteKit } from './channel-route-kit';
+import { createIdempotencyLock } from './idempotency-lock';
+import { buildOpenApi, renderDocsPage } from './openapi';
+import { sendProblem } from './problem';
+import { mountLoanRoutes } from './routes/loan-routes';
+import { mountPaymentRoutes } from './routes/payment-routes';
+import { createNetworkAllowList, type NetworkAllowList } from './waf/network-allow-list';
+import { createRateLimiter } from './waf/rate-limiter';
+import { wafRuleOf } from './waf/waf-rules';
 
 // The channel-facing HTTP API. Routes live under /v1/{channel}/…; every error leaves as problem+json.
 
@@ -29,11 +32,14 @@ export interface ApiDeps {
   readonly issuer?: EmbeddedIssuer;
   readonly inquire: (core: Core, loanNumber: string) => Promise<LoanInquiry | null>;
   readonly logger: Logger;
+  readonly metrics: HubMetrics;
   readonly timeZone: string;
   readonly maxAmountMinor: bigint;
   readonly idempotencyTtlMs: number;
   readonly readiness: () => Promise<Record<string, boolean>>;
-  readonly onAccepted: () => void;
+  readonly onOutboxWritten: () => void;
+  /** Express `trust proxy` (hops or subnets) when the API sits behind a load balancer. */
+  readonly trustProxy?: string | number | boolean;
   readonly now?: () => Date;
 }
 
@@ -44,6 +50,7 @@ export function createApiApp(deps: ApiDeps): express.Express {
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('query parser', 'simple');
+  if (deps.trustProxy !== undefined) app.set('trust proxy', deps.trustProxy);
   app.use(helmet());
   app.use((req, res, next) => {
     const incoming = req.get('x-request-id');
@@ -60,131 +67,121 @@ export function createApiApp(deps: ApiDeps): express.Express {
     const ready = Object.values(checks).every(Boolean);
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', checks });
   });
+  app.get('/metrics', async (_req, res) => {
+    res.set('Content-Type', deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
+  });
+  const openApi = buildOpenApi();
+  app.get('/openapi.json', (_req, res) => {
+    res.json(openApi);
+  });
+  app.get('/docs', (_req, res) => {
+    res
+      .set('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'")
+      .type('html')
+      .send(renderDocsPage(openApi));
+  });
   if (deps.issuer) app.use(embeddedIssuerRoutes({ issuer: deps.issuer, logger: log }));
 
+  const limiter = createRateLimiter();
+  const networks = new Map<Channel, NetworkAllowList | null>(
+    CHANNELS.map((c) => [c, createNetworkAllowList(deps.catalogue.policy(c).allowedNetworks)]),
+  );
   const auth = requireChannelToken({ verifier: deps.verifier, catalogue: deps.catalogue, logger: log });
+  const kit = createChannelRouteKit({
+    catalogue: deps.catalogue,
+    auth: (scope) => (req, res, next) => {
+      void auth(scope)(req, res, (err?: unknown) => {
+        if (err) return next(err);
+        const caller = res.locals.caller as Caller;
+        const verdict = limiter.take(
+          `client:${caller.clientId}`,
+          deps.catalogue.policy(caller.channel).ratePerClientPerMinute,
+        );
+        if (!verdict.ok) return next(rateLimited(verdict.retryAfterSeconds, 'client'));
+        next();
+      });
+    },
+  });
+
   const v1 = express.Router({ mergeParams: true });
   v1.use((req, res, next) => {
     const channel = req.params.channel;
-    if (!isChannel(channel)) return next(problem('unknown_channel', 'channels are app, web, agents, atm and stores'));
+    if (!isChannel(channel))
+      return next(new HubError('unknown_channel', 'channels are app, web, agents, atm and stores'));
     res.locals.channel = channel;
-    next();
-  });
-
-  v1.get('/loans/:loanNumber', auth('loans:read'), async (req, res, next) => {
-    try {
-      const loanNumber = String(req.params.loanNumber);
-      if (!isLoanNumber(loanNumber)) throw problem('invalid_loan_number', 'loanNumber must be exactly 12 digits');
-      const core = coreForLoan(loanNumber);
-      const loan = core ? await deps.inquire(core, loanNumber) : null;
-      if (!loan) throw problem('loan_not_found', `no loan ${loanNumber}`);
-      res.set('Cache-Control', 'no-store').json({
-        loanNumber: loan.loanNumber,
-        core: loan.core,
-        currency: loan.currency,
-        amountDue: formatAmount(loan.amountDue),
-        status: loan.status,
-      });
-    } catch (err) {
-      next(err);
-    }
-  });
-
-  const json = express.json({ limit: '16kb', strict: false, type: () => true });
-  const requireJson = (req: Request, _res: Response, next: NextFunction): void => {
-    if (!req.is('application/json'))
-      return next(problem('unsupported_media_type', 'send the body with Content-Type: application/json'));
-    next();
-  };
-
-  v1.post('/payments', auth('payments:write'), requireJson, json, async (req, res, next) => {
-    try {
-      const caller = res.locals.caller as Caller;
-      const key = req.get('idempotency-key');
-      if (key === undefined || key === '')
-        throw problem(
-          'idempotency_key_missing',
-          'send an Idempotency-Key header (for example a UUID) with every payment',
-        );
-      if (!IDEMPOTENCY_KEY_PATTERN.test(key))
-        throw problem('idempotency_key_invalid', 'the Idempotency-Key must be 1-255 printable ASCII characters');
-      if (req.get('content-length') === '0')
-        throw problem('body_not_object', 'the body is empty; send the payment as a JSON object');
-      const request = parsePaymentRequest(req.body, deps.maxAmountMinor);
-      const traceparent = req.get('traceparent');
-      const stored = await acceptPayment(
-        {
-          store: deps.store,
-          timeZone: deps.timeZone,
-          idempotencyTtlMs: deps.idempotencyTtlMs,
-          now,
-          logger: log,
-          onAccepted: deps.onAccepted,
-        },
-        {
-          channel: caller.channel,
-          clientId: caller.clientId,
-          idempotencyKey: key,
-          rawBody: req.body,
-          request,
-          requestId: res.locals.requestId as string,
-          ...(traceparent && /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/.test(traceparent)
-            ? { traceparent }
-            : {}),
-        },
+    const source = req.ip ?? req.socket.remoteAddress ?? '';
+    const allowList = networks.get(channel);
+    if (allowList && !allowList.allows(source)) {
+      return next(
+        new HubError('source_network_not_allowed', `channel ${channel} does not accept requests from this network`),
       );
-      if (stored.replayed) res.set('Idempotent-Replayed', 'true');
-      res
-        .status(stored.status)
-        .set({
-          'Content-Type': 'application/json',
-          'Cache-Control': 'no-store',
-          Location: `/v1/${caller.channel}/payments/${stored.paymentId}`,
-        })
-        .send(stored.body);
-    } catch (err) {
-      next(err);
     }
+    const verdict = limiter.take(`ip:${channel}:${source}`, deps.catalogue.policy(channel).ratePerIpPerMinute);
+    if (!verdict.ok) return next(rateLimited(verdict.retryAfterSeconds, 'source address'));
+    next();
   });
-
-  v1.get('/payments/:paymentId', auth('loans:read'), async (req, res, next) => {
-    try {
-      const caller = res.locals.caller as Caller;
-      const id = String(req.params.paymentId);
-      if (!PAYMENT_ID_PATTERN.test(id))
-        throw problem('invalid_payment_id', 'a payment id is the UUID returned as paymentId');
-      const payment = await deps.store.getPayment(id);
-      // Another channel's payment is "not found", never "forbidden": its existence is not revealed.
-      if (!payment || payment.channel !== caller.channel)
-        throw problem('payment_not_found', `no payment ${id} for channel ${caller.channel}`);
-      res.set('Cache-Control', 'no-store').json(toPaymentView(payment));
-    } catch (err) {
-      next(err);
-    }
+  mountLoanRoutes(v1, kit, deps.inquire);
+  mountPaymentRoutes(v1, kit, {
+    store: deps.store,
+    logger: log,
+    metrics: deps.metrics,
+    lock: createIdempotencyLock(),
+    timeZone: deps.timeZone,
+    maxAmountMinor: deps.maxAmountMinor,
+    idempotencyTtlMs: deps.idempotencyTtlMs,
+    now,
+    onOutboxWritten: deps.onOutboxWritten,
   });
-
   app.use('/v1/:channel', v1);
-  app.use((_req, _res, next) => next(problem('not_found', 'no such endpoint; see the README for the API')));
+
+  app.use((_req, _res, next) => next(new HubError('not_found', 'no such endpoint; see /docs')));
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     const requestId = res.locals.requestId as string | undefined;
     const hubError = toHubError(err);
+    const channel = typeof res.locals.channel === 'string' ? res.locals.channel : undefined;
+    const clientId = (res.locals.caller as Caller | undefined)?.clientId;
+    const rule = wafRuleOf(hubError.code);
     if (hubError.status >= 500) {
       log.error({ requestId, method: req.method, path: req.path, err }, 'request failed');
+    } else if (rule) {
+      deps.metrics.wafBlocks.inc({ rule, channel: channel ?? 'none' });
+      log.warn(
+        {
+          event: 'waf_block',
+          rule,
+          code: hubError.code,
+          channel,
+          clientId,
+          sourceIp: req.ip,
+          requestId,
+          method: req.method,
+          path: req.path,
+        },
+        'request blocked by WAF rule',
+      );
     } else {
+      const paymentId =
+        hubError.extras.paymentId ?? (typeof req.params.paymentId === 'string' ? req.params.paymentId : undefined);
       log.info(
-        { requestId, method: req.method, path: req.path, code: hubError.code, paymentId: hubError.extras.paymentId },
+        { requestId, method: req.method, path: req.path, code: hubError.code, channel, clientId, paymentId },
         'request refused',
       );
     }
     if (res.headersSent) return;
-    sendProblem(
-      res,
-      hubError,
-      requestId,
-      hubError.code === 'invalid_token' ? { 'WWW-Authenticate': 'Bearer error="invalid_token"' } : {},
-    );
+    const headers: Record<string, string> = {};
+    if (hubError.code === 'invalid_token') headers['WWW-Authenticate'] = 'Bearer error="invalid_token"';
+    if (hubError.code === 'insufficient_scope') headers['WWW-Authenticate'] = 'Bearer error="insufficient_scope"';
+    const retryAfter = hubError.extras.retryAfterSeconds;
+    if (typeof retryAfter === 'number') headers['Retry-After'] = String(retryAfter);
+    sendProblem(res, hubError, requestId, headers);
   });
   return app;
+}
+
+function rateLimited(seconds: number, what: string): HubError {
+  return new HubError('rate_limited', `too many requests from this ${what}; retry in ${seconds} s`, {
+    retryAfterSeconds: seconds,
+  });
 }
 
 function toHubError(err: unknown): HubError {
@@ -194,9 +191,8 @@ function toHubError(err: unknown): HubError {
   const type = (err as { type?: string } | null)?.type;
   if (type === 'entity.parse.failed') return new HubError('malformed_json', 'the body is not valid JSON');
   if (type === 'entity.too.large') return new HubError('payload_too_large', 'the body is larger than 16 KiB');
-  if (type === 'encoding.unsupported' || type === 'charset.unsupported') {
+  if (type === 'encoding.unsupported' || type === 'charset.unsupported')
     return new HubError('unsupported_media_type', 'send the body as UTF-8 JSON');
-  }
   const status = (err as { status?: number } | null)?.status;
   if (typeof status === 'number' && status >= 400 && status < 500)
     return new HubError('malformed_json', 'the request could not be read');

@@ -1,55 +1,92 @@
-import { isLoanNumber } from '../domain/core-routing';
+import type { z } from 'zod';
 import { HubError } from '../domain/errors';
 import { isCurrency, parseAmount } from '../domain/money';
 import type { PaymentRequest } from '../payments/accept-payment';
+import { paymentRequestSchema, reversalRequestSchema } from './schemas';
 
-// Turns a parsed JSON body into a PaymentRequest, or a problem with the code that says exactly what to
-// fix. Unknown fields are refused (a typo must not be silently ignored on a money endpoint).
+// Turns a parsed JSON body into a PaymentRequest, or a problem whose code says exactly what to fix. The
+// shape comes from the same zod schema /openapi.json is generated from; the codes come from here.
 
-export const PAYMENT_FIELDS = ['loanNumber', 'amount', 'currency', 'channelReference'] as const;
-export const CHANNEL_REFERENCE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$/;
-export const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
+const FIELD_ORDER = ['loanNumber', 'amount', 'currency', 'channelReference'] as const;
 
 export function parsePaymentRequest(body: unknown, maxAmountMinor: bigint): PaymentRequest {
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
-    throw new HubError(
-      'body_not_object',
-      'the body must be a JSON object with loanNumber, amount, currency and channelReference',
-    );
-  }
-  const record = body as Record<string, unknown>;
-  const unknown = Object.keys(record).filter((k) => !(PAYMENT_FIELDS as readonly string[]).includes(k));
-  if (unknown.length > 0) {
-    throw new HubError('unknown_field', `fields not accepted here: ${unknown.slice(0, 5).map(safeName).join(', ')}`, {
-      fields: unknown.slice(0, 5).map(safeName),
+  requireObject(body);
+  const parsed = paymentRequestSchema.safeParse(body);
+  if (!parsed.success) throw problemFor(parsed.error, body as Record<string, unknown>, maxAmountMinor);
+  const amount = parseAmount(parsed.data.amount, maxAmountMinor);
+  if (!amount.ok) throw new HubError(amount.code, amount.detail, { field: 'amount' });
+  return { ...parsed.data, amount: amount.value };
+}
+
+export function parseReversalRequest(body: unknown): { reason?: string } {
+  if (body === undefined) return {};
+  requireObject(body);
+  const parsed = reversalRequestSchema.safeParse(body);
+  if (!parsed.success) {
+    const unknown = unknownKeys(parsed.error);
+    if (unknown.length > 0) throw unknownFields(unknown);
+    throw new HubError('invalid_field_type', 'reason must be 1-80 letters, digits, spaces or . _ : -', {
+      field: 'reason',
     });
   }
-  for (const field of PAYMENT_FIELDS) {
-    if (record[field] === undefined) throw new HubError('missing_field', `${field} is required`, { field });
-  }
-  const { loanNumber, amount, currency, channelReference } = record;
-  if (typeof loanNumber !== 'string') throw typeError('loanNumber', 'string');
-  if (!isLoanNumber(loanNumber)) throw new HubError('invalid_loan_number', 'loanNumber must be exactly 12 digits');
-  const parsed = parseAmount(amount, maxAmountMinor);
-  if (!parsed.ok) throw new HubError(parsed.code, parsed.detail, { field: 'amount' });
-  if (typeof currency !== 'string') throw typeError('currency', 'string');
-  if (!isCurrency(currency))
-    throw new HubError('currency_unsupported', 'currency must be PEN or USD', { field: 'currency' });
-  if (typeof channelReference !== 'string') throw typeError('channelReference', 'string');
-  if (!CHANNEL_REFERENCE_PATTERN.test(channelReference)) {
-    throw new HubError(
-      'invalid_channel_reference',
-      'channelReference must be 1-64 characters: letters, digits and . _ : / - (starting with a letter or digit)',
-    );
-  }
-  return { loanNumber, amount: parsed.value, currency, channelReference };
+  return parsed.data;
 }
 
-function typeError(field: string, expected: string): HubError {
-  return new HubError('invalid_field_type', `${field} must be a JSON ${expected}`, { field });
+function requireObject(body: unknown): asserts body is Record<string, unknown> {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+    throw new HubError('body_not_object', 'the body must be a JSON object');
+  }
 }
 
-/** Field names are echoed back, so keep them short and printable. */
-function safeName(name: string): string {
-  return name.replace(/[^\x20-\x7e]/g, '?').slice(0, 40);
+function problemFor(error: z.ZodError, body: Record<string, unknown>, maxAmountMinor: bigint): HubError {
+  const unknown = unknownKeys(error);
+  if (unknown.length > 0) return unknownFields(unknown);
+  const failed = new Set(error.issues.map((i) => String(i.path[0])));
+  for (const field of FIELD_ORDER) {
+    if (!failed.has(field)) continue;
+    const value = body[field];
+    if (value === undefined) return new HubError('missing_field', `${field} is required`, { field });
+    switch (field) {
+      case 'amount': {
+        const r = parseAmount(value, maxAmountMinor);
+        return r.ok
+          ? new HubError('amount_malformed', 'amount is not a decimal number', { field })
+          : new HubError(r.code, r.detail, { field });
+      }
+      case 'loanNumber':
+        return typeof value === 'string'
+          ? new HubError('invalid_loan_number', 'loanNumber must be exactly 12 digits', { field })
+          : typeError(field);
+      case 'currency':
+        return typeof value === 'string' && !isCurrency(value)
+          ? new HubError('currency_unsupported', 'currency must be PEN or USD', { field })
+          : typeError(field);
+      case 'channelReference':
+        return typeof value === 'string'
+          ? new HubError(
+              'invalid_channel_reference',
+              'channelReference must be 1-64 characters: letters, digits and . _ : / - (starting with a letter or digit)',
+              { field },
+            )
+          : typeError(field);
+      default: {
+        const never: never = field;
+        return typeError(String(never));
+      }
+    }
+  }
+  return new HubError('body_not_object', 'the body does not match the payment schema');
+}
+
+function unknownKeys(error: z.ZodError): string[] {
+  return error.issues.flatMap((i) => (i.code === 'unrecognized_keys' ? i.keys : []));
+}
+
+function unknownFields(keys: readonly string[]): HubError {
+  const names = keys.slice(0, 5).map((k) => k.replace(/[^\x20-\x7e]/g, '?').slice(0, 40));
+  return new HubError('unknown_field', `fields not accepted here: ${names.join(', ')}`, { fields: names });
+}
+
+function typeError(field: string): HubError {
+  return new HubError('invalid_field_type', `${field} must be a JSON string`, { field });
 }

@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { registerLoansCommands } from './loans-command';
+import { registerSimulateCommands } from './simulate-command';
 import { registerStartCommand } from './start-command';
 import { registerTokenCommands } from './token-command';
 
@@ -14,6 +15,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     registerStartCommand,
     registerTokenCommands,
     registerLoansCommands,
+    registerSimulateCommands,
   ];
   for (const register of registrations) register(program);
   try {

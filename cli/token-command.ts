@@ -50,7 +50,7 @@ async function openIssuer() {
   return openEmbeddedIssuer({
     dataDir: config.dataDir,
     issuer: config.issuer,
-    audience: config.audience,
+    audience: config.audience ?? 'loanhub-api',
     ttlSeconds: config.tokenTtlSeconds,
     catalogue: createChannelCatalogue(),
   });

@@ -12,7 +12,13 @@ export interface HubConfig {
   readonly maxAmountMinor: bigint;
   readonly logLevel: string;
   readonly issuer: string;
-  readonly audience: string;
+  /** Unset with an external JWKS: Cognito-style access tokens (no aud, token_use=access). */
+  readonly audience: string | undefined;
+  /** External IdP's JWKS; unset means the built-in issuer of the embedded mode. */
+  readonly jwksUrl: URL | undefined;
+  readonly scopePrefix: string;
+  readonly trustProxy: string | undefined;
+  readonly idempotencyTtlHours: number;
   readonly tokenTtlSeconds: number;
   readonly amqpUrl: string | undefined;
   readonly corePorts: { readonly cash: number; readonly mortgage: number; readonly vehicle: number };
@@ -30,6 +36,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: { po
   } catch (cause) {
     throw new ConfigError(`LOANHUB_TIME_ZONE ${JSON.stringify(timeZone)} is not a known IANA time zone`, { cause });
   }
+  let jwksUrl: URL | undefined;
+  if (env.LOANHUB_JWKS_URL) {
+    try {
+      jwksUrl = new URL(env.LOANHUB_JWKS_URL);
+    } catch (cause) {
+      throw new ConfigError('LOANHUB_JWKS_URL is not a URL', { cause });
+    }
+    if (!env.LOANHUB_ISSUER)
+      throw new ConfigError("LOANHUB_JWKS_URL needs LOANHUB_ISSUER (the iss of the IdP's tokens)");
+  }
   const max = parseAmount(env.LOANHUB_MAX_AMOUNT ?? '50000.00', 10n ** 18n);
   if (!max.ok) throw new ConfigError(`LOANHUB_MAX_AMOUNT: ${max.detail}`);
   return Object.freeze({
@@ -40,7 +56,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: { po
     maxAmountMinor: max.value,
     logLevel: env.LOANHUB_LOG_LEVEL ?? 'info',
     issuer: env.LOANHUB_ISSUER ?? 'urn:loanhub:embedded-issuer',
-    audience: env.LOANHUB_AUDIENCE ?? 'loanhub-api',
+    audience: env.LOANHUB_AUDIENCE ?? (jwksUrl ? undefined : 'loanhub-api'),
+    jwksUrl,
+    scopePrefix: env.LOANHUB_SCOPE_PREFIX ?? '',
+    trustProxy: env.LOANHUB_TRUST_PROXY || undefined,
+    idempotencyTtlHours: intFrom(env, 'LOANHUB_IDEMPOTENCY_TTL_HOURS', 24),
     tokenTtlSeconds: intFrom(env, 'LOANHUB_TOKEN_TTL_SECONDS', 900),
     amqpUrl: env.LOANHUB_AMQP_URL || undefined,
     corePorts: Object.freeze({

@@ -23,3 +23,34 @@ export function businessDateOf(instant: Date, timeZone: string): string {
 export function assertTimeZone(timeZone: string): void {
   formatterFor(timeZone);
 }
+
+const clockFormatters = new Map<string, Intl.DateTimeFormat>();
+
+/** Minutes since local midnight of `instant` in `timeZone` (0..1439). */
+export function localMinuteOf(instant: Date, timeZone: string): number {
+  let f = clockFormatters.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+    clockFormatters.set(timeZone, f);
+  }
+  const parts = f.formatToParts(instant);
+  const hour = Number(parts.find((p) => p.type === 'hour')?.value ?? '0');
+  const minute = Number(parts.find((p) => p.type === 'minute')?.value ?? '0');
+  return hour * 60 + minute;
+}
+
+/** The calendar day after `date` (`YYYY-MM-DD`). */
+export function nextDay(date: string): string {
+  const d = new Date(`${date}T12:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + 1);
+  return d.toISOString().slice(0, 10);
+}
+
+/**
+ * The business date a payment taken at `instant` belongs to: today in the bank's zone, or the next
+ * day once the channel's cutoff (hora de corte) has passed.
+ */
+export function businessDateWithCutoff(instant: Date, timeZone: string, cutoffMinute: number): string {
+  const today = businessDateOf(instant, timeZone);
+  return localMinuteOf(instant, timeZone) >= cutoffMinute ? nextDay(today) : today;
+}

@@ -37,6 +37,22 @@ export const ERROR_CATALOGUE = {
   amount_zero: amountEntry('The amount must be greater than zero'),
   amount_too_large: amountEntry('The amount exceeds the maximum per payment'),
   currency_unsupported: { status: 400, title: 'The currency is not PEN or USD' },
+  // channel policy
+  currency_not_allowed_for_channel: { status: 422, title: 'This channel may not take payments in this currency' },
+  amount_below_channel_minimum: { status: 422, title: 'The amount is below the channel minimum per payment' },
+  amount_above_channel_maximum: { status: 422, title: 'The amount is above the channel maximum per payment' },
+  daily_limit_exceeded: { status: 422, title: 'The payment would exceed the channel limit per loan per business day' },
+  channel_reference_format: { status: 400, title: "The channel reference does not follow this channel's format" },
+  outside_operating_hours: { status: 409, title: 'The channel is outside its operating hours' },
+  source_network_not_allowed: { status: 403, title: 'Requests for this channel are not accepted from this network' },
+  // reversal
+  reversal_not_allowed: { status: 403, title: 'This channel may not reverse payments' },
+  reversal_window_closed: {
+    status: 409,
+    title: 'The payment can no longer be reversed (another business day, or past the reversal cutoff)',
+  },
+  payment_not_reversible: { status: 409, title: 'The payment is not in a state that can be reversed' },
+  payment_in_batch: { status: 409, title: 'The payment is already in a mainframe batch' },
   // idempotency
   idempotency_key_missing: { status: 400, title: 'The Idempotency-Key header is required' },
   idempotency_key_invalid: {
@@ -44,6 +60,13 @@ export const ERROR_CATALOGUE = {
     title: 'The Idempotency-Key header has a length or character that is not allowed',
   },
   idempotency_key_reused: { status: 422, title: 'The Idempotency-Key was already used with a different request' },
+  idempotency_key_in_flight: { status: 409, title: 'A request with this Idempotency-Key is still being processed' },
+  // in-app WAF
+  json_too_deep: { status: 400, title: 'The JSON body is nested too deeply' },
+  json_too_many_keys: { status: 400, title: 'The JSON body has too many keys' },
+  unknown_query_parameter: { status: 400, title: 'The query has a parameter this endpoint does not accept' },
+  suspicious_input: { status: 400, title: 'The request carries characters or patterns that are not accepted' },
+  rate_limited: { status: 429, title: 'Too many requests; retry after the time in Retry-After' },
   // resources
   not_found: { status: 404, title: 'No such endpoint' },
   unknown_channel: { status: 404, title: 'No such channel' },

@@ -1,13 +1,23 @@
 // The life of a payment as a pure function of (state, event). Every change the store makes goes
 // through `transition`, so an illegal change is an error instead of a silent overwrite.
 
-export const PAYMENT_STATUSES = ['ACCEPTED', 'APPLIED', 'REJECTED', 'REVERSED', 'POSTED', 'POST_REJECTED'] as const;
+export const PAYMENT_STATUSES = [
+  'ACCEPTED',
+  'APPLIED',
+  'REJECTED',
+  'REVERSAL_PENDING',
+  'REVERSED',
+  'POSTED',
+  'POST_REJECTED',
+] as const;
 export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
 
 export type PaymentEvent =
   | { readonly type: 'core_applied' }
   | { readonly type: 'core_rejected'; readonly reason: string }
+  | { readonly type: 'reversal_requested' }
   | { readonly type: 'reversal_applied' }
+  | { readonly type: 'reversal_rejected'; readonly reason: string }
   | { readonly type: 'mainframe_posted' }
   | { readonly type: 'mainframe_rejected'; readonly reason: string };
 
@@ -28,13 +38,21 @@ export function transition(status: PaymentStatus, event: PaymentEvent): Transiti
   switch (event.type) {
     case 'core_applied':
       if (status === 'ACCEPTED') return to('APPLIED');
-      return status === 'APPLIED' || status === 'REVERSED' || status === 'POSTED' ? same : illegal;
+      return status === 'REJECTED' ? illegal : same;
     case 'core_rejected':
       if (status === 'ACCEPTED') return to('REJECTED', event.reason);
       return status === 'REJECTED' ? same : illegal;
+    case 'reversal_requested':
+      if (status === 'APPLIED') return to('REVERSAL_PENDING');
+      return status === 'REVERSAL_PENDING' ? same : illegal;
     case 'reversal_applied':
-      if (status === 'APPLIED') return to('REVERSED');
+      // The core restored the amount due: the payment is void.
+      if (status === 'REVERSAL_PENDING') return to('REVERSED');
       return status === 'REVERSED' ? same : illegal;
+    case 'reversal_rejected':
+      // The core refused to reverse: the payment stays applied, with the core's reason.
+      if (status === 'REVERSAL_PENDING') return to('APPLIED', event.reason);
+      return status === 'APPLIED' ? same : illegal;
     case 'mainframe_posted':
       if (status === 'APPLIED') return to('POSTED');
       return status === 'POSTED' ? same : illegal;

@@ -25,17 +25,23 @@ export interface OutboxRelayOptions {
   readonly pollMs?: number;
   readonly leaseMs?: number;
   readonly now?: () => Date;
+  /**
+   * The only relay on this database (the embedded hub): leases left by a crashed predecessor are
+   * dropped at start instead of waiting for them to run out.
+   */
+  readonly exclusive?: boolean;
 }
 
 export function createOutboxRelay(opts: OutboxRelayOptions): OutboxRelay {
   const batchSize = opts.batchSize ?? 200;
   const maxInFlight = opts.maxInFlight ?? 1000;
   const pollMs = opts.pollMs ?? 250;
-  const leaseMs = opts.leaseMs ?? 5 * 60_000;
+  const leaseMs = opts.leaseMs ?? 60_000;
   const now = opts.now ?? (() => new Date());
   const inFlight = new Map<number, Promise<void>>();
   let running = false;
   let timer: NodeJS.Timeout | undefined;
+  let renewer: NodeJS.Timeout | undefined;
   let pumping = false;
   let again = false;
 
@@ -101,8 +107,27 @@ export function createOutboxRelay(opts: OutboxRelayOptions): OutboxRelay {
     start() {
       if (running) return;
       running = true;
-      void pump();
-      schedule();
+      const first = opts.exclusive
+        ? opts.store.releaseAllOutboxLeases().then((n) => {
+            if (n > 0) opts.logger.warn({ rows: n }, 'dropped outbox leases left by an earlier run');
+          })
+        : Promise.resolve();
+      void first
+        .then(pump, (err: unknown) => opts.logger.error({ err }, 'could not drop old outbox leases'))
+        .finally(schedule);
+      // Rows stay leased while in flight (the in-process transport holds them until a consumer finishes).
+      renewer = setInterval(
+        () => {
+          if (inFlight.size === 0) return;
+          opts.store
+            .renewOutboxLeases([...inFlight.keys()], new Date(now().getTime() + leaseMs))
+            .catch((err: unknown) => {
+              opts.logger.error({ err }, 'could not renew outbox leases');
+            });
+        },
+        Math.max(1000, leaseMs / 3),
+      );
+      renewer.unref();
     },
     notify() {
       if (running) void pump();
@@ -110,6 +135,7 @@ export function createOutboxRelay(opts: OutboxRelayOptions): OutboxRelay {
     async stop() {
       running = false;
       if (timer) clearTimeout(timer);
+      if (renewer) clearInterval(renewer);
       await Promise.allSettled([...inFlight.values()]);
     },
     inFlight: () => inFlight.size,

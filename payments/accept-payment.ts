@@ -1,13 +1,15 @@
 import { createHash } from 'node:crypto';
-import { businessDateOf } from '../domain/business-date';
-import type { Channel } from '../domain/channel';
+import type { ChannelPolicy } from '../channels/channel-policy';
+import { businessDateWithCutoff } from '../domain/business-date';
+import type { Channel, Core } from '../domain/channel';
 import { coreForLoan } from '../domain/core-routing';
 import { HubError } from '../domain/errors';
 import { newPaymentId, newReceiptNumber } from '../domain/ids';
-import type { Currency, MinorUnits } from '../domain/money';
+import { formatAmount, type Currency, type MinorUnits } from '../domain/money';
 import type { Payment } from '../domain/payment';
 import type { Logger } from '../logging/logger';
 import type { PaymentStore } from '../store/store-port';
+import { checkPaymentRequest } from './channel-rules';
 import { coreCommandRow } from './core-command';
 import { paymentEventRow } from './payment-event';
 import { toPaymentView } from './payment-view';
@@ -21,6 +23,7 @@ export interface PaymentRequest {
 
 export interface AcceptPaymentCommand {
   readonly channel: Channel;
+  readonly policy: ChannelPolicy;
   readonly clientId: string;
   readonly idempotencyKey: string;
   /** The request body exactly as parsed from JSON, before any normalisation: it is what the key is bound to. */
@@ -35,6 +38,8 @@ export interface StoredResponse {
   readonly body: string;
   readonly replayed: boolean;
   readonly paymentId: string;
+  /** Set when this request created the payment. */
+  readonly core?: Core;
 }
 
 export interface AcceptPaymentDeps {
@@ -53,15 +58,16 @@ export interface AcceptPaymentDeps {
  * idempotency record and its outbox row are one transaction.
  */
 export async function acceptPayment(deps: AcceptPaymentDeps, cmd: AcceptPaymentCommand): Promise<StoredResponse> {
-  const fingerprint = fingerprintOf(cmd.rawBody);
+  const fingerprint = fingerprintOf({ operation: 'payment', body: cmd.rawBody });
   const earlier = await deps.store.findIdempotency(cmd.clientId, cmd.idempotencyKey);
   if (earlier) return replayOrConflict(earlier, fingerprint);
 
   const core = coreForLoan(cmd.request.loanNumber);
   if (!core) throw new HubError('loan_not_found', `no loan core owns loan ${cmd.request.loanNumber}`);
   const now = deps.now();
+  checkPaymentRequest(cmd.policy, cmd.request, now, deps.timeZone);
   const at = now.toISOString();
-  const businessDate = businessDateOf(now, deps.timeZone);
+  const businessDate = businessDateWithCutoff(now, deps.timeZone, cmd.policy.paymentCutoff);
   const paymentId = newPaymentId();
   // A receipt number is random; on the rare clash the store writes nothing and we draw another.
   for (let draw = 0; draw < 5; draw += 1) {
@@ -96,7 +102,15 @@ export async function acceptPayment(deps: AcceptPaymentDeps, cmd: AcceptPaymentC
         expiresAt: new Date(now.getTime() + deps.idempotencyTtlMs).toISOString(),
       },
       outbox: [coreCommandRow(payment, 'apply_payment', cmd.requestId, cmd.traceparent), paymentEventRow(payment)],
+      maxPerLoanPerDay: cmd.policy.maxPerLoanPerDay,
     });
+    if (outcome.kind === 'daily_limit_exceeded') {
+      throw new HubError(
+        'daily_limit_exceeded',
+        `channel ${cmd.channel} takes at most ${formatAmount(cmd.policy.maxPerLoanPerDay)} ${cmd.request.currency} per loan per business day; ${formatAmount(outcome.alreadyTaken)} taken so far`,
+        { limit: formatAmount(cmd.policy.maxPerLoanPerDay), taken: formatAmount(outcome.alreadyTaken) },
+      );
+    }
     if (outcome.kind === 'receipt_taken') continue;
     if (outcome.kind === 'existing') return replayOrConflict(outcome.idempotency, fingerprint);
     deps.logger.info(
@@ -104,12 +118,12 @@ export async function acceptPayment(deps: AcceptPaymentDeps, cmd: AcceptPaymentC
       'payment accepted',
     );
     deps.onAccepted();
-    return { status: 201, body, replayed: false, paymentId: payment.id };
+    return { status: 201, body, replayed: false, paymentId: payment.id, core };
   }
   throw new Error(`payment ${paymentId}: no free receipt number after 5 draws`);
 }
 
-function replayOrConflict(
+export function replayOrConflict(
   earlier: { fingerprint: string; responseStatus: number; responseBody: string; paymentId: string },
   fingerprint: string,
 ): StoredResponse {

@@ -21,8 +21,8 @@ export async function recordCoreResult(
     outbox: (after) => [paymentEventRow(after)],
   });
   const log = deps.logger.child({ paymentId: message.paymentId, core: message.core, result: message.type });
-  if (outcome.kind === 'not_found') {
-    log.error('core result for a payment the hub does not know');
+  if (outcome.kind !== 'done') {
+    log.error({ outcome: outcome.kind }, 'core result for a payment the hub does not know');
     return;
   }
   const r = outcome.result;
@@ -40,8 +40,7 @@ function eventOf(message: CoreResultMessage): PaymentEvent {
     case 'reversal_applied':
       return { type: 'reversal_applied' };
     case 'reversal_rejected':
-      // A refused reversal leaves the payment applied; the reversal use case reports it to the channel.
-      return { type: 'core_applied' };
+      return { type: 'reversal_rejected', reason: message.body.reason ?? 'rejected_by_core' };
     default: {
       const never: never = message.type;
       throw new Error(`unknown core result type ${String(never)}`);

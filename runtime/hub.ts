@@ -13,6 +13,7 @@ import { createChannelCatalogue } from '../channels/channel-catalogue';
 import type { HubConfig } from '../config/config';
 import { CORES, type Core } from '../domain/channel';
 import type { Logger } from '../logging/logger';
+import { createHubMetrics } from '../metrics/hub-metrics';
 import { createInProcessTransport } from '../outbox/in-process-transport';
 import { createOutboxRelay, type OutboxRelay } from '../outbox/outbox-relay';
 import type { Subscription, Transport } from '../outbox/transport-port';
@@ -39,6 +40,8 @@ export interface StartHubOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** Start the three core simulators in this process (the embedded default). */
   readonly simulators?: boolean;
+  /** The clock of the API's policy checks (tests move it to check hours and cutoffs). */
+  readonly now?: () => Date;
 }
 
 export async function startHub(opts: StartHubOptions): Promise<RunningHub> {
@@ -81,14 +84,20 @@ export async function startHub(opts: StartHubOptions): Promise<RunningHub> {
     stack.push(async () => {
       await Promise.all(subscriptions.map((s) => s.cancel()));
     });
-    const now = (): Date => new Date();
+    const now = opts.now ?? ((): Date => new Date());
     subscriptions.push(await transport.consumeResults((message) => recordCoreResult({ store, logger, now }, message)));
     for (const core of CORES) {
       const handler = createCoreCommandHandler({ core, adapter: adapterOf(core), transport, logger });
       subscriptions.push(await transport.consumeCommands(core, handler));
     }
 
-    const relay = createOutboxRelay({ store, transport, logger: logger.child({ part: 'relay' }) });
+    const relay = createOutboxRelay({
+      store,
+      transport,
+      logger: logger.child({ part: 'relay' }),
+      now,
+      exclusive: true,
+    });
     relay.start();
     stack.push(() => relay.stop());
 
@@ -96,21 +105,36 @@ export async function startHub(opts: StartHubOptions): Promise<RunningHub> {
     const issuer = await openEmbeddedIssuer({
       dataDir: config.dataDir,
       issuer: config.issuer,
-      audience: config.audience,
+      audience: config.audience ?? 'loanhub-api',
       ttlSeconds: config.tokenTtlSeconds,
       catalogue,
     });
-    const verifier = createTokenVerifier({ issuer: issuer.issuer, audience: issuer.audience, jwks: issuer.jwks() });
+    const verifier = config.jwksUrl
+      ? createTokenVerifier({
+          issuer: config.issuer,
+          ...(config.audience !== undefined ? { audience: config.audience } : {}),
+          keys: { kind: 'remote', url: config.jwksUrl },
+          scopePrefix: config.scopePrefix,
+        })
+      : createTokenVerifier({
+          issuer: issuer.issuer,
+          audience: issuer.audience,
+          keys: { kind: 'local', jwks: () => issuer.jwks(), refresh: () => issuer.refresh() },
+        });
+    const metrics = createHubMetrics();
     const app = createApiApp({
       store,
       verifier,
       catalogue,
-      issuer,
+      ...(config.jwksUrl ? {} : { issuer }),
+      metrics,
+      ...(config.trustProxy !== undefined ? { trustProxy: trustProxyOf(config.trustProxy) } : {}),
+      now,
       inquire: (core, loanNumber) => adapterOf(core).inquire(loanNumber),
       logger,
       timeZone: config.timeZone,
       maxAmountMinor: config.maxAmountMinor,
-      idempotencyTtlMs: 24 * 3600_000,
+      idempotencyTtlMs: config.idempotencyTtlHours * 3600_000,
       readiness: async () => ({
         store: await store.ping().then(
           () => true,
@@ -118,7 +142,7 @@ export async function startHub(opts: StartHubOptions): Promise<RunningHub> {
         ),
         transport: transport.isReady(),
       }),
-      onAccepted: () => relay.notify(),
+      onOutboxWritten: () => relay.notify(),
     });
     const server = await listen(app, config.port, config.host);
     stack.push(() => closeServer(server));
@@ -149,4 +173,10 @@ function closeServer(server: Server): Promise<void> {
     server.close(() => resolve());
     server.closeAllConnections();
   });
+}
+
+function trustProxyOf(value: string): string | number | boolean {
+  if (value === 'true') return true;
+  if (/^\d+$/.test(value)) return Number(value);
+  return value;
 }

@@ -41,13 +41,17 @@ export type AcceptOutcome =
   /** The key was used before: the stored record decides whether this is a replay or a conflict. */
   | { readonly kind: 'existing'; readonly idempotency: IdempotencyRecord }
   /** Another payment already has this receipt number; nothing was written, try another number. */
-  | { readonly kind: 'receipt_taken' };
+  | { readonly kind: 'receipt_taken' }
+  /** The channel's limit per loan per business day would be passed; nothing was written. */
+  | { readonly kind: 'daily_limit_exceeded'; readonly alreadyTaken: bigint };
 
 export interface AcceptPaymentInput {
   readonly payment: Payment;
   readonly idempotency: IdempotencyRecord;
   /** Built from the payment; the store writes them in the same transaction as the payment row. */
   readonly outbox: readonly NewOutboxRow[];
+  /** Checked inside the transaction: payments of this channel, loan and business date not rejected or reversed. */
+  readonly maxPerLoanPerDay?: bigint;
 }
 
 export interface RecordEventInput {
@@ -57,11 +61,21 @@ export interface RecordEventInput {
   readonly at: string;
   /** Rows to write with the change (only when it really changes the state). */
   readonly outbox: (payment: Payment) => readonly NewOutboxRow[];
+  /** For a channel request (a reversal): the key is looked up first and stored with the change. */
+  readonly idempotency?: {
+    readonly clientId: string;
+    readonly key: string;
+    readonly record: (after: Payment) => IdempotencyRecord;
+  };
+  /** A check inside the transaction on the payment as it is; a string refuses the change and names why. */
+  readonly guard?: (before: Payment) => string | null;
 }
 
 export type RecordEventOutcome =
   | { readonly kind: 'not_found' }
-  | { readonly kind: 'done'; readonly result: TransitionResult; readonly payment: Payment };
+  | { readonly kind: 'done'; readonly result: TransitionResult; readonly payment: Payment }
+  | { readonly kind: 'existing'; readonly idempotency: IdempotencyRecord }
+  | { readonly kind: 'refused'; readonly reason: string; readonly payment: Payment };
 
 export interface OutboxStats {
   readonly pending: number;
@@ -80,6 +94,10 @@ export interface PaymentStore {
   markOutboxSent(id: number, now: Date): Promise<void>;
   /** Gives a row back for a later try, after `retryAt`, recording why. */
   releaseOutbox(id: number, error: string, retryAt: Date): Promise<void>;
+  /** Extends the leases of rows this relay still has in flight. */
+  renewOutboxLeases(ids: readonly number[], until: Date): Promise<void>;
+  /** Drops every lease: for a relay that knows it is the only one (the embedded hub at start-up, after a crash). */
+  releaseAllOutboxLeases(): Promise<number>;
   outboxStats(): Promise<OutboxStats>;
   purgeExpiredIdempotency(now: Date): Promise<number>;
   ping(): Promise<void>;

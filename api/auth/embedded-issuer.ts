@@ -1,7 +1,7 @@
 import { randomBytes, timingSafeEqual, createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { exportJWK, generateKeyPair, importJWK, SignJWT, type JSONWebKeySet, type JWK } from 'jose';
+import { exportJWK, generateKeyPair, importJWK, SignJWT, type JSONWebKeySet, type JWK, type KeyLike } from 'jose';
 import { CHANNELS } from '../../domain/channel';
 import type { ChannelCatalogue } from '../../channels/channel-catalogue';
 
@@ -36,6 +36,8 @@ export interface EmbeddedIssuer {
   readonly issuer: string;
   readonly audience: string;
   jwks(): JSONWebKeySet;
+  /** Re-reads the signing keys if the key file changed (after a rotation). */
+  refresh(): Promise<void>;
   clients(): readonly { clientId: string; channel: string }[];
   clientSecret(clientId: string): string | undefined;
   authenticateClient(clientId: string, secret: string): boolean;
@@ -51,12 +53,8 @@ export async function openEmbeddedIssuer(opts: {
 }): Promise<EmbeddedIssuer> {
   const dir = path.join(opts.dataDir, 'identity');
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const keys = await loadOrCreate<StoredKey[]>(path.join(dir, 'signing-keys.json'), async () => {
-    const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
-    const publicJwk = await exportJWK(publicKey);
-    const kid = createHash('sha256').update(JSON.stringify(publicJwk)).digest('base64url').slice(0, 16);
-    return [{ kid, privateJwk: await exportJWK(privateKey), publicJwk, createdAt: new Date().toISOString() }];
-  });
+  const keysFile = path.join(dir, 'signing-keys.json');
+  await loadOrCreate<StoredKey[]>(keysFile, async () => [await newKey()]);
   const clients = await loadOrCreate<StoredClient[]>(path.join(dir, 'clients.json'), async () =>
     CHANNELS.flatMap((channel) =>
       opts.catalogue.clientIdsOf(channel).map((clientId) => ({
@@ -66,17 +64,19 @@ export async function openEmbeddedIssuer(opts: {
       })),
     ),
   );
-  const current = keys[keys.length - 1];
-  if (!current) throw new Error(`no signing key in ${dir}`);
-  const signingKey = await importJWK(current.privateJwk, 'ES256');
-  const jwks: JSONWebKeySet = {
-    keys: keys.map((k) => ({ ...k.publicJwk, kid: k.kid, alg: 'ES256', use: 'sig' })),
+
+  // The key file can change under a running hub (`loanhub keys rotate`): re-read it when its mtime moves.
+  let state = await readKeys(keysFile);
+  const refresh = async (): Promise<void> => {
+    const mtime = fs.statSync(keysFile).mtimeMs;
+    if (mtime !== state.mtimeMs) state = await readKeys(keysFile);
   };
 
   return Object.freeze({
     issuer: opts.issuer,
     audience: opts.audience,
-    jwks: () => jwks,
+    jwks: () => state.jwks,
+    refresh,
     clients: () => clients.map(({ clientId, channel }) => ({ clientId, channel })),
     clientSecret: (clientId: string) => clients.find((c) => c.clientId === clientId)?.secret,
     authenticateClient(clientId: string, secret: string): boolean {
@@ -88,21 +88,73 @@ export async function openEmbeddedIssuer(opts: {
     },
     async issueToken(clientId: string, scopes: readonly Scope[] = SCOPES): Promise<IssuedToken> {
       if (!clients.some((c) => c.clientId === clientId)) throw new Error(`unknown client ${clientId}`);
+      await refresh();
       const scope = scopes.join(' ');
       const token = await new SignJWT({ client_id: clientId, scope })
-        .setProtectedHeader({ alg: 'ES256', kid: current.kid, typ: 'at+jwt' })
+        .setProtectedHeader({ alg: 'ES256', kid: state.current.kid, typ: 'at+jwt' })
         .setIssuer(opts.issuer)
         .setAudience(opts.audience)
         .setSubject(clientId)
         .setIssuedAt()
         .setJti(randomBytes(12).toString('base64url'))
         .setExpirationTime(`${opts.ttlSeconds}s`)
-        .sign(signingKey);
+        .sign(state.signingKey);
       return { access_token: token, token_type: 'Bearer', expires_in: opts.ttlSeconds, scope };
     },
   });
 }
 
+/**
+ * Adds a new signing key and makes it current. Earlier keys stay published in the JWKS for `keepSeconds`
+ * (at least the token lifetime), so tokens signed before the rotation stay valid until they expire.
+ */
+export async function rotateSigningKey(opts: {
+  dataDir: string;
+  keepSeconds: number;
+  now?: Date;
+}): Promise<{ kid: string; retired: string[] }> {
+  const file = path.join(opts.dataDir, 'identity', 'signing-keys.json');
+  if (!fs.existsSync(file))
+    throw new Error(`no signing keys in ${path.dirname(file)}; start the hub or run \`loanhub token\` once first`);
+  const now = opts.now ?? new Date();
+  const keys = JSON.parse(fs.readFileSync(file, 'utf8')) as StoredKey[];
+  const fresh = await newKey(now);
+  // A key stops signing when the next one is made; it is kept while tokens it signed may still be alive.
+  const kept: StoredKey[] = [];
+  const retired: string[] = [];
+  keys.forEach((k, i) => {
+    const supersededAt = new Date(keys[i + 1]?.createdAt ?? now.toISOString()).getTime();
+    if (now.getTime() - supersededAt <= opts.keepSeconds * 1000) kept.push(k);
+    else retired.push(k.kid);
+  });
+  const next = [...kept, fresh];
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, JSON.stringify(next, null, 2), { mode: 0o600 });
+  fs.renameSync(tmp, file);
+  return { kid: fresh.kid, retired };
+}
+
+async function newKey(now: Date = new Date()): Promise<StoredKey> {
+  const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
+  const publicJwk = await exportJWK(publicKey);
+  const kid = createHash('sha256').update(JSON.stringify(publicJwk)).digest('base64url').slice(0, 16);
+  return { kid, privateJwk: await exportJWK(privateKey), publicJwk, createdAt: now.toISOString() };
+}
+
+async function readKeys(
+  file: string,
+): Promise<{ mtimeMs: number; current: StoredKey; signingKey: KeyLike | Uint8Array; jwks: JSONWebKeySet }> {
+  const mtimeMs = fs.statSync(file).mtimeMs;
+  const keys = JSON.parse(fs.readFileSync(file, 'utf8')) as StoredKey[];
+  const current = keys[keys.length - 1];
+  if (!current) throw new Error(`no signing key in ${file}`);
+  return {
+    mtimeMs,
+    current,
+    signingKey: await importJWK(current.privateJwk, 'ES256'),
+    jwks: { keys: keys.map((k) => ({ ...k.publicJwk, kid: k.kid, alg: 'ES256', use: 'sig' })) },
+  };
+}
 /** Reads a JSON file, or creates it exclusively; when two processes race, the loser reads the winner's. */
 async function loadOrCreate<T>(file: string, create: () => Promise<T>): Promise<T> {
   if (fs.existsSync(file)) return JSON.parse(fs.readFileSync(file, 'utf8')) as T;

@@ -1,7 +1,18 @@
-import { createLocalJWKSet, createRemoteJWKSet, jwtVerify, type JSONWebKeySet, type JWTPayload } from 'jose';
+import {
+  createLocalJWKSet,
+  createRemoteJWKSet,
+  decodeProtectedHeader,
+  jwtVerify,
+  type JSONWebKeySet,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+} from 'jose';
 
-// Verifies access tokens (RFC 8725 practice: an algorithm allow-list, issuer, audience, expiry with a
-// small leeway). The reason a token fails goes to the log; the client only ever hears `invalid_token`.
+// Verifies access tokens following RFC 8725: an algorithm allow-list (asymmetric only, so neither
+// `none` nor an HS256 token "signed" with a public key gets through), issuer, audience, exp/nbf with a
+// small leeway, explicit typing where present, a size limit. Cognito-style access tokens (`client_id`,
+// `scope`, `token_use: access`, no `aud`) are accepted when no audience is configured; ID tokens never.
+// The reason a token fails goes to the log; the client only ever hears `invalid_token`.
 
 export interface VerifiedToken {
   readonly clientId: string;
@@ -16,34 +27,90 @@ export interface TokenVerifier {
   verify(token: string): Promise<VerifyResult>;
 }
 
-export const ALLOWED_ALGORITHMS = ['ES256', 'RS256', 'EdDSA'];
-const MAX_TOKEN_LENGTH = 8192;
+export const ALLOWED_ALGORITHMS = ['ES256', 'ES384', 'RS256', 'PS256', 'EdDSA'];
+export const MAX_TOKEN_LENGTH = 8192;
+const ALLOWED_TYP = new Set(['at+jwt', 'application/at+jwt', 'jwt']);
+
+export type KeySource =
+  | { readonly kind: 'local'; readonly jwks: () => JSONWebKeySet; readonly refresh?: () => Promise<void> }
+  | { readonly kind: 'remote'; readonly url: URL; readonly cooldownMs?: number; readonly cacheMaxAgeMs?: number };
 
 export function createTokenVerifier(opts: {
   issuer: string;
-  audience: string;
-  jwks: JSONWebKeySet | URL;
+  /** Unset: Cognito-style access tokens without `aud`, which then must say `token_use: access`. */
+  audience?: string;
+  keys: KeySource;
   clockToleranceSeconds?: number;
+  /** Strip this prefix from scopes (Cognito custom scopes look like `<resource-server>/payments:write`). */
+  scopePrefix?: string;
 }): TokenVerifier {
-  const keySet = opts.jwks instanceof URL ? createRemoteJWKSet(opts.jwks) : createLocalJWKSet(opts.jwks);
+  let getKey: JWTVerifyGetKey;
+  if (opts.keys.kind === 'remote') {
+    // jose caches the JWKS and refetches on an unknown kid at most once per cooldown.
+    getKey = createRemoteJWKSet(opts.keys.url, {
+      cooldownDuration: opts.keys.cooldownMs ?? 30_000,
+      cacheMaxAge: opts.keys.cacheMaxAgeMs ?? 10 * 60_000,
+      timeoutDuration: 5_000,
+    });
+  } else {
+    const source = opts.keys;
+    let cached = source.jwks();
+    let local = createLocalJWKSet(cached);
+    let lastRefresh = 0;
+    getKey = async (header, token) => {
+      try {
+        return await local(header, token);
+      } catch (err) {
+        // An unknown kid may be a key rotated in since we loaded: re-read, at most once a second.
+        if (
+          (err as { code?: string }).code !== 'ERR_JWKS_NO_MATCHING_KEY' ||
+          !source.refresh ||
+          Date.now() - lastRefresh < 1000
+        )
+          throw err;
+        lastRefresh = Date.now();
+        await source.refresh();
+        if (source.jwks() !== cached) {
+          cached = source.jwks();
+          local = createLocalJWKSet(cached);
+        }
+        return local(header, token);
+      }
+    };
+  }
+  const prefix = opts.scopePrefix ?? '';
+
   return Object.freeze({
     async verify(token: string): Promise<VerifyResult> {
-      if (token.length > MAX_TOKEN_LENGTH) return { ok: false, reason: 'token too long' };
+      if (token.length > MAX_TOKEN_LENGTH)
+        return { ok: false, reason: `token longer than ${MAX_TOKEN_LENGTH} characters` };
       try {
-        const { payload } = await jwtVerify(token, keySet, {
+        const header = decodeProtectedHeader(token);
+        if (typeof header.typ === 'string' && !ALLOWED_TYP.has(header.typ.toLowerCase())) {
+          return { ok: false, reason: `typ ${header.typ} is not an access token type` };
+        }
+        if (header.crit !== undefined) return { ok: false, reason: 'crit header parameters are not supported' };
+        const { payload } = await jwtVerify(token, getKey, {
           issuer: opts.issuer,
-          audience: opts.audience,
+          ...(opts.audience !== undefined ? { audience: opts.audience } : {}),
           algorithms: ALLOWED_ALGORITHMS,
           clockTolerance: opts.clockToleranceSeconds ?? 30,
-          requiredClaims: ['exp', 'iat'],
+          requiredClaims: ['exp'],
         });
-        const clientId = typeof payload.client_id === 'string' ? payload.client_id : payload.sub;
-        if (typeof clientId !== 'string' || clientId.length === 0)
-          return { ok: false, reason: 'token names no client' };
         if (payload.token_use !== undefined && payload.token_use !== 'access') {
           return { ok: false, reason: `token_use ${String(payload.token_use)} is not an access token` };
         }
-        const scopes = new Set(typeof payload.scope === 'string' ? payload.scope.split(' ').filter(Boolean) : []);
+        if (opts.audience === undefined && payload.token_use !== 'access') {
+          return { ok: false, reason: 'without a configured audience only tokens with token_use=access are accepted' };
+        }
+        const clientId = typeof payload.client_id === 'string' ? payload.client_id : payload.sub;
+        if (typeof clientId !== 'string' || clientId.length === 0)
+          return { ok: false, reason: 'token names no client' };
+        const scopes = new Set(
+          (typeof payload.scope === 'string' ? payload.scope.split(' ') : [])
+            .filter(Boolean)
+            .map((s) => (prefix && s.startsWith(prefix) ? s.slice(prefix.length) : s)),
+        );
         return { ok: true, token: { clientId, scopes, payload } };
       } catch (err) {
         const code = (err as { code?: string }).code ?? 'ERR_UNKNOWN';

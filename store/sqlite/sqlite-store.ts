@@ -99,9 +99,18 @@ export function openSqliteStore(opts: { file: string; synchronous?: 'FULL' | 'NO
   const release = db.prepare(
     "UPDATE outbox SET lease_until = NULL, last_error = ?, next_attempt_at = ? WHERE id = ? AND status = 'pending'",
   );
+  const renewLease = db.prepare("UPDATE outbox SET lease_until = ? WHERE id = ? AND status = 'pending'");
+  const renewLeases = db.transaction((ids: readonly number[], until: string) => {
+    for (const id of ids) renewLease.run(until, id);
+  });
+  const releaseAll = db.prepare(
+    "UPDATE outbox SET lease_until = NULL WHERE status = 'pending' AND lease_until IS NOT NULL",
+  );
   const pendingStats = db.prepare(
     "SELECT COUNT(*) AS pending, MIN(created_at) AS oldest FROM outbox WHERE status = 'pending'",
   );
+  const takenToday = db.prepare(`SELECT COALESCE(SUM(amount_minor), 0) AS taken FROM payments
+    WHERE channel = ? AND loan_number = ? AND business_date = ? AND currency = ? AND status NOT IN ('REJECTED', 'REVERSED')`);
   const purgeIdempotency = db.prepare('DELETE FROM idempotency_keys WHERE expires_at <= ?');
 
   const writeOutbox = (paymentId: string, rows: readonly NewOutboxRow[], at: string): void => {
@@ -113,6 +122,11 @@ export function openSqliteStore(opts: { file: string; synchronous?: 'FULL' | 'NO
       IdempotencyRow | undefined;
     if (existing) return { kind: 'existing', idempotency: toIdempotency(existing) };
     const p = input.payment;
+    if (input.maxPerLoanPerDay !== undefined) {
+      const { taken } = takenToday.get(p.channel, p.loanNumber, p.businessDate, p.currency) as { taken: bigint };
+      if (BigInt(taken) + p.amount > input.maxPerLoanPerDay)
+        return { kind: 'daily_limit_exceeded', alreadyTaken: BigInt(taken) };
+    }
     insertPayment.run({ ...p, amount: p.amount });
     insertIdempotency.run(input.idempotency);
     insertEvent.run(p.id, null, p.status, 'accepted', null, p.createdAt);
@@ -121,9 +135,16 @@ export function openSqliteStore(opts: { file: string; synchronous?: 'FULL' | 'NO
   });
 
   const record = db.transaction((input: RecordEventInput): RecordEventOutcome => {
+    if (input.idempotency) {
+      const existing = selectIdempotency.get(input.idempotency.clientId, input.idempotency.key) as
+        IdempotencyRow | undefined;
+      if (existing) return { kind: 'existing', idempotency: toIdempotency(existing) };
+    }
     const row = selectPayment.get(input.paymentId) as PaymentRow | undefined;
     if (!row) return { kind: 'not_found' };
     const before = toPayment(row);
+    const refusal = input.guard?.(before) ?? null;
+    if (refusal !== null) return { kind: 'refused', reason: refusal, payment: before };
     const result = transition(before.status, input.event);
     if (result.kind !== 'changed') return { kind: 'done', result, payment: before };
     updateStatus.run(result.status, result.reason, input.coreReference ?? null, input.at, input.paymentId);
@@ -136,6 +157,7 @@ export function openSqliteStore(opts: { file: string; synchronous?: 'FULL' | 'NO
       updatedAt: input.at,
     };
     writeOutbox(input.paymentId, input.outbox(after), input.at);
+    if (input.idempotency) insertIdempotency.run(input.idempotency.record(after));
     return { kind: 'done', result, payment: after };
   });
 
@@ -188,6 +210,10 @@ export function openSqliteStore(opts: { file: string; synchronous?: 'FULL' | 'NO
     releaseOutbox: async (id: number, error: string, retryAt: Date) => {
       release.run(error.slice(0, 500), retryAt.toISOString(), id);
     },
+    renewOutboxLeases: async (ids: readonly number[], until: Date) => {
+      renewLeases(ids, until.toISOString());
+    },
+    releaseAllOutboxLeases: async () => Number(releaseAll.run().changes),
     outboxStats: async (): Promise<OutboxStats> => {
       const r = pendingStats.get() as { pending: bigint; oldest: string | null };
       return { pending: Number(r.pending), oldestPendingAt: r.oldest };

@@ -21,6 +21,7 @@ describe('payment state transitions', () => {
     ['REJECTED', applied],
     ['APPLIED', rejected],
     ['ACCEPTED', { type: 'reversal_applied' }],
+    ['APPLIED', { type: 'reversal_applied' }],
     ['REJECTED', { type: 'reversal_applied' }],
     ['ACCEPTED', { type: 'mainframe_posted' }],
     ['REVERSED', { type: 'mainframe_posted' }],
@@ -29,8 +30,25 @@ describe('payment state transitions', () => {
     expect(transition(from, event)).toEqual({ kind: 'illegal', status: from, event: event.type });
   });
 
-  it('an applied payment can be reversed, then posted ones no longer', () => {
-    expect(transition('APPLIED', { type: 'reversal_applied' })).toMatchObject({ kind: 'changed', status: 'REVERSED' });
+  it('a reversal goes APPLIED -> REVERSAL_PENDING -> REVERSED, or back to APPLIED when the core refuses', () => {
+    expect(transition('APPLIED', { type: 'reversal_requested' })).toMatchObject({
+      kind: 'changed',
+      status: 'REVERSAL_PENDING',
+    });
+    expect(transition('REVERSAL_PENDING', { type: 'reversal_applied' })).toMatchObject({
+      kind: 'changed',
+      status: 'REVERSED',
+    });
+    expect(transition('REVERSAL_PENDING', { type: 'reversal_rejected', reason: 'already_reversed' })).toEqual({
+      kind: 'changed',
+      status: 'APPLIED',
+      reason: 'already_reversed',
+    });
+    expect(transition('REVERSED', { type: 'reversal_requested' })).toMatchObject({ kind: 'illegal' });
+    expect(transition('REJECTED', { type: 'reversal_requested' })).toMatchObject({ kind: 'illegal' });
+  });
+
+  it('an applied payment can be posted by the mainframe', () => {
     expect(transition('APPLIED', { type: 'mainframe_posted' })).toMatchObject({ kind: 'changed', status: 'POSTED' });
     expect(transition('APPLIED', { type: 'mainframe_rejected', reason: 'R01' })).toEqual({
       kind: 'changed',

@@ -15,7 +15,7 @@ afterAll(async () => {
   await t.stop();
 });
 
-const good = { loanNumber: '100000000001', amount: '10.00', currency: 'PEN', channelReference: 'BAD-1' };
+const good = { loanNumber: '100000000001', amount: '10.00', currency: 'PEN', channelReference: 'APP-BAD1' };
 
 function paymentsWritten(): number {
   const db = new Database(path.join(t.dataDir, 'hub.db'), { readonly: true });
@@ -29,6 +29,21 @@ function paymentsWritten(): number {
 const cases: Array<[string, { rawBody?: string; body?: unknown; contentType?: string }, number, string]> = [
   ['broken JSON', { rawBody: '{"loanNumber": "1000', contentType: 'application/json' }, 400, 'malformed_json'],
   ['empty body', { rawBody: '', contentType: 'application/json' }, 400, 'body_not_object'],
+  [
+    'deeply nested body',
+    { rawBody: '{"a":'.repeat(50) + '1' + '}'.repeat(50), contentType: 'application/json' },
+    400,
+    'json_too_deep',
+  ],
+  [
+    'thousands of keys',
+    {
+      rawBody: JSON.stringify(Object.fromEntries(Array.from({ length: 500 }, (_, i) => [`k${i}`, i]))),
+      contentType: 'application/json',
+    },
+    400,
+    'json_too_many_keys',
+  ],
   ['array body', { body: [good] }, 400, 'body_not_object'],
   ['null body', { rawBody: 'null', contentType: 'application/json' }, 400, 'body_not_object'],
   ['string body', { rawBody: '"pay me"', contentType: 'application/json' }, 400, 'body_not_object'],
@@ -57,24 +72,20 @@ const cases: Array<[string, { rawBody?: string; body?: unknown; contentType?: st
   ],
   ['missing loan number', { body: { amount: '1.00', currency: 'PEN', channelReference: 'x' } }, 400, 'missing_field'],
   ['numeric loan number', { body: { ...good, loanNumber: 100000000001 } }, 400, 'invalid_field_type'],
-  ['SQL injection in loan number', { body: { ...good, loanNumber: "1' OR '1'='1" } }, 400, 'invalid_loan_number'],
+  ['SQL injection in loan number', { body: { ...good, loanNumber: "1' OR '1'='1" } }, 400, 'suspicious_input'],
   [
     'script in reference',
     { body: { ...good, channelReference: '<script>alert(1)</script>' } },
     400,
-    'invalid_channel_reference',
+    'suspicious_input',
   ],
+  ['path traversal in reference', { body: { ...good, channelReference: '../../etc/passwd' } }, 400, 'suspicious_input'],
+  ['control character in reference', { body: { ...good, channelReference: 'A\u0000B' } }, 400, 'suspicious_input'],
   [
-    'path traversal in reference',
-    { body: { ...good, channelReference: '../../etc/passwd' } },
+    "reference in another channel's format",
+    { body: { ...good, channelReference: 'ATM0042-000123' } },
     400,
-    'invalid_channel_reference',
-  ],
-  [
-    'control character in reference',
-    { body: { ...good, channelReference: 'A\u0000B' } },
-    400,
-    'invalid_channel_reference',
+    'channel_reference_format',
   ],
   ['overlong reference', { body: { ...good, channelReference: 'A'.repeat(65) } }, 400, 'invalid_channel_reference'],
   ['object as reference', { body: { ...good, channelReference: { $ne: '' } } }, 400, 'invalid_field_type'],

@@ -99,9 +99,9 @@ describe('SIGKILL right after a 201', () => {
     it(`applies the payment exactly once after a restart (${when})`, async () => {
       const ports = await freePorts(4);
       hub = await startHubProcess(dataDir, ports);
-      const token = (await cli(dataDir, ['token', '--channel', 'stores'])).trim();
+      const token = (await cli(dataDir, ['token', '--channel', 'app'])).trim();
       const loan = '100000000001';
-      const before = await api(`${hub.url}/v1/stores/loans/${loan}`, { token });
+      const before = await api(`${hub.url}/v1/app/loans/${loan}`, { token });
       expect(before.status).toBe(200);
       if (when === 'while the core is down') {
         // The cash core refuses connections: the payment cannot be applied before the kill.
@@ -116,9 +116,9 @@ describe('SIGKILL right after a 201', () => {
           `http://127.0.0.1:${String(ports[1])}`,
         ]);
       }
-      const created = await api(`${hub.url}/v1/stores/payments`, {
+      const created = await api(`${hub.url}/v1/app/payments`, {
         token,
-        body: { loanNumber: loan, amount: '12.34', currency: 'PEN', channelReference: 'STORE7-000001' },
+        body: { loanNumber: loan, amount: '12.34', currency: 'PEN', channelReference: 'APP-CRASH0001' },
         headers: { 'idempotency-key': randomUUID() },
       });
       expect(created.status).toBe(201);
@@ -128,14 +128,14 @@ describe('SIGKILL right after a 201', () => {
       const paymentId = String(created.json.paymentId);
       const final = await eventually(
         async () => {
-          const r = await api(`${hub?.url}/v1/stores/payments/${paymentId}`, { token });
+          const r = await api(`${hub?.url}/v1/app/payments/${paymentId}`, { token });
           return r.json.status === 'APPLIED' ? r.json : undefined;
         },
         20_000,
         'the payment to be APPLIED after the restart',
       );
       expect(final.status).toBe('APPLIED');
-      const after = await api(`${hub.url}/v1/stores/loans/${loan}`, { token });
+      const after = await api(`${hub.url}/v1/app/loans/${loan}`, { token });
       const minor = (s: unknown) => BigInt(String(s).replace('.', ''));
       expect(minor(before.json.amountDue) - minor(after.json.amountDue)).toBe(1234n);
     });

@@ -19,7 +19,41 @@ export interface TestHub {
   stop(): Promise<void>;
 }
 
-export async function startTestHub(env: NodeJS.ProcessEnv = {}): Promise<TestHub> {
+/** 12:00 in Lima on 2026-11-23, moving with real time: inside every channel's hours, far from cutoffs. */
+export const NOON_IN_LIMA = Date.parse('2026-11-23T17:00:00Z');
+
+export function clockFrom(base: number): () => Date {
+  const start = Date.now();
+  return () => new Date(base + (Date.now() - start));
+}
+
+let refSeq = 0;
+/** A channel reference in the channel's own format (see channels/policies/). */
+export function sampleReference(channel: Channel): string {
+  refSeq += 1;
+  const n = (digits: number): string => String((Date.now() * 1000 + refSeq) % 10 ** digits).padStart(digits, '0');
+  switch (channel) {
+    case 'app':
+      return `APP-${n(10)}`;
+    case 'web':
+      return `WEB-${n(10)}`;
+    case 'agents':
+      return `AG004512-${n(8)}`;
+    case 'atm':
+      return `ATM0042-${n(6)}`;
+    case 'stores':
+      return `STORE7-${n(6)}`;
+    default: {
+      const never: never = channel;
+      return String(never);
+    }
+  }
+}
+
+export async function startTestHub(
+  env: NodeJS.ProcessEnv = {},
+  now: () => Date = clockFrom(NOON_IN_LIMA),
+): Promise<TestHub> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'loanhub-it-'));
   const logLines: string[] = [];
   const sink = new Writable({
@@ -38,7 +72,12 @@ export async function startTestHub(env: NodeJS.ProcessEnv = {}): Promise<TestHub
     ...env,
   };
   const config = loadConfig(fullEnv);
-  const hub = await startHub({ config, logger: createLogger({ level: 'debug', destination: sink }), env: fullEnv });
+  const hub = await startHub({
+    config,
+    logger: createLogger({ level: 'debug', destination: sink }),
+    env: fullEnv,
+    now,
+  });
   const tokens = new Map<string, string>();
   return {
     hub,

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { SAMPLE_LOANS } from '../../adapters/core-simulators';
 import { CORES, type Channel, type Core } from '../../domain/channel';
 import { parseAmount } from '../../domain/money';
-import { api, CHANNELS, eventually, startTestHub, type TestHub } from './hub-fixture';
+import { api, CHANNELS, eventually, sampleReference, startTestHub, type TestHub } from './hub-fixture';
 
 // A payment from every channel to every core, over HTTP, through the embedded hub.
 
@@ -66,23 +66,23 @@ describe('a payment from every channel to every core', () => {
         const before = await amountDue(channel, loan.loanNumber);
         const created = await pay(channel, {
           loanNumber: loan.loanNumber,
-          amount: '1.37',
+          amount: '10.37',
           currency: loan.currency,
-          channelReference: `${channel}-${core}-${Date.now()}`,
+          channelReference: sampleReference(channel),
         });
         expect(created.status).toBe(201);
         expect(created.json).toMatchObject({
           status: 'ACCEPTED',
           core,
           channel,
-          amount: '1.37',
+          amount: '10.37',
           loanNumber: loan.loanNumber,
         });
         expect(created.json.receiptNumber).toMatch(/^[A-Z]-\d{8}-\d{4}-\d{4}$/);
         expect(created.json.businessDate).toMatch(/^\d{4}-\d{2}-\d{2}$/);
         const final = await settled(channel, String(created.json.paymentId));
         expect(final).toMatchObject({ status: 'APPLIED', paymentId: created.json.paymentId });
-        expect(await amountDue(channel, loan.loanNumber)).toBe(before - 137n);
+        expect(await amountDue(channel, loan.loanNumber)).toBe(before - 1037n);
       });
     }
     it(`a payment to a CLOSED ${core} loan ends REJECTED with reason loan_closed`, async () => {
@@ -93,7 +93,7 @@ describe('a payment from every channel to every core', () => {
         loanNumber,
         amount: '10.00',
         currency: loan.currency,
-        channelReference: `closed-${core}`,
+        channelReference: sampleReference('app'),
       });
       expect(created.status).toBe(201);
       expect(await settled('app', String(created.json.paymentId))).toMatchObject({
@@ -114,7 +114,7 @@ describe('a payment from every channel to every core', () => {
         loanNumber: loan.loanNumber,
         amount,
         currency: loan.currency,
-        channelReference: `over-${core}`,
+        channelReference: sampleReference('web'),
       });
       expect(created.status).toBe(201);
       expect(await settled('web', String(created.json.paymentId))).toMatchObject({
@@ -129,9 +129,9 @@ describe('a payment from every channel to every core', () => {
 describe('idempotency', () => {
   const body = {
     loanNumber: activeLoan('cash', 'PEN').loanNumber,
-    amount: '2.00',
+    amount: '20.00',
     currency: 'PEN',
-    channelReference: 'IDEM-1',
+    channelReference: sampleReference('agents'),
   };
 
   it('a replay returns the same payment, marked as replayed, and applies nothing twice', async () => {
@@ -144,7 +144,7 @@ describe('idempotency', () => {
     expect(again.headers.get('idempotent-replayed')).toBe('true');
     expect(again.json.paymentId).toBe(first.json.paymentId);
     expect(again.json.receiptNumber).toBe(first.json.receiptNumber);
-    expect(await amountDue('agents', body.loanNumber)).toBe(before - 200n);
+    expect(await amountDue('agents', body.loanNumber)).toBe(before - 2000n);
   });
 
   it('the same key with a changed body gets 422 idempotency_key_reused', async () => {
@@ -158,14 +158,17 @@ describe('idempotency', () => {
 
   it('keys are scoped per client: another channel may use the same key', async () => {
     const key = randomUUID();
-    const a = await pay('atm', body, key);
-    const b = await pay('stores', body, key);
+    const a = await pay('atm', { ...body, channelReference: sampleReference('atm') }, key);
+    const b = await pay('stores', { ...body, channelReference: sampleReference('stores') }, key);
     expect([a.status, b.status]).toEqual([201, 201]);
     expect(a.json.paymentId).not.toBe(b.json.paymentId);
   });
 
   it('a payment without an Idempotency-Key gets 400 idempotency_key_missing', async () => {
-    const r = await api(`${t.url}/v1/app/payments`, { token: await t.token('app'), body });
+    const r = await api(`${t.url}/v1/app/payments`, {
+      token: await t.token('app'),
+      body: { ...body, channelReference: sampleReference('app') },
+    });
     expect(r.status).toBe(400);
     expect(r.json.code).toBe('idempotency_key_missing');
   });
@@ -189,7 +192,7 @@ describe('authentication and channel boundaries', () => {
     const readOnly = await t.token('app', ['loans:read']);
     const r = await api(`${t.url}/v1/app/payments`, {
       token: readOnly,
-      body: { loanNumber: '100000000001', amount: '1.00', currency: 'PEN', channelReference: 'x' },
+      body: { loanNumber: '100000000001', amount: '1.00', currency: 'PEN', channelReference: sampleReference('app') },
       headers: { 'idempotency-key': randomUUID() },
     });
     expect(r.status).toBe(403);
@@ -201,7 +204,7 @@ describe('authentication and channel boundaries', () => {
       loanNumber: activeLoan('cash').loanNumber,
       amount: '1.00',
       currency: activeLoan('cash').currency,
-      channelReference: 'mine',
+      channelReference: sampleReference('app'),
     });
     const r = await api(`${t.url}/v1/web/payments/${String(created.json.paymentId)}`, { token: await t.token('web') });
     expect(r.status).toBe(404);
