@@ -190,6 +190,23 @@ export function createRabbitMqTransport(opts: RabbitMqTransportOptions): Transpo
     if (!conn || sub.cancelled) return;
     const ch = await conn.createChannel();
     ch.on('error', (err: Error) => log?.warn({ lane: sub.lane, err: err.message }, 'rabbitmq consumer channel error'));
+    ch.on('close', () => {
+      // a channel can die alone (a channel error) while the connection lives: consume again on a new one
+      if (sub.cancelled || sub.channel !== ch || connection !== conn) return;
+      sub.channel = null;
+      sub.consumerTag = null;
+      log?.warn({ lane: sub.lane }, 'rabbitmq consumer channel closed; consuming again');
+      setTimeout(() => {
+        if (sub.cancelled || sub.channel !== null || connection !== conn) return; // a reconnect took over
+        attach(sub).catch((err: unknown) => {
+          log?.warn(
+            { lane: sub.lane, err: errorText(err) },
+            'could not consume again; closing the connection to recover',
+          );
+          void conn.close().catch(() => undefined);
+        });
+      }, RECONNECT_MIN_MS).unref();
+    });
     await ch.prefetch(prefetch);
     sub.channel = ch;
     const { consumerTag } = await ch.consume(

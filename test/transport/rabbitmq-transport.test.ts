@@ -126,6 +126,25 @@ describe('rabbitmq transport against a real broker', () => {
     never.open();
   });
 
+  test('a work queue deleted under its consumer is declared again and consumption resumes', async () => {
+    const t = await harness.open();
+    const seen: string[] = [];
+    subscriptions.push(await t.consumeCommands('vehicle', async (m) => (seen.push(m.messageId), { kind: 'ack' })));
+    const conn = await connect(url);
+    const ch = await conn.createChannel();
+    await ch.deleteQueue('loanhub.core.vehicle');
+    await conn.close();
+    await until(async () => {
+      try {
+        await t.publishCommand(command('vehicle', 'after-delete'));
+        return true;
+      } catch {
+        return false; // reconnecting, or the queue is not back yet: the outbox would try again
+      }
+    }, 'a publish to vehicle is confirmed again');
+    await until(() => seen.length >= 1, 'the consumer got a command again');
+  });
+
   test('a message that is not JSON is dead-lettered at once with the reason and its body kept', async () => {
     const t = await harness.open();
     const seen: string[] = [];
