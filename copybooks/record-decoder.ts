@@ -328,13 +328,11 @@ export function createRecordDecoder(layout: Layout, options: RecordCodecOptions)
     decode(buf: Uint8Array, start = 0, end = buf.length): DecodedRecord {
       const r = decodeAll(buf, start, end);
       if (r.errors.length === 0) return r.value;
-      const first = r.errors[0];
+      const n = r.errors.length;
       throw new CopybookError(
         'RECORD_INVALID',
-        r.errors.length === 1 && first !== undefined
-          ? `${first.code}: ${first.message}`
-          : `${r.errors.length} fields could not be decoded`,
-        { field: first?.context.field, offset: first?.context.offset, hex: first?.context.hex },
+        `${n} field${n === 1 ? '' : 's'} could not be decoded`,
+        {},
         { errors: r.errors },
       );
     },
