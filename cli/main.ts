@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { registerKeysCommands } from './keys-command';
 import { registerLoansCommands } from './loans-command';
 import { registerSimulateCommands } from './simulate-command';
 import { registerStartCommand } from './start-command';
@@ -16,6 +17,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     registerTokenCommands,
     registerLoansCommands,
     registerSimulateCommands,
+    registerKeysCommands,
   ];
   for (const register of registrations) register(program);
   try {

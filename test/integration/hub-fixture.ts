@@ -97,6 +97,10 @@ export async function startTestHub(
     async stop() {
       await hub.stop();
       fs.rmSync(dataDir, { recursive: true, force: true });
+      assertNoSecretsLogged(logLines, [
+        ...tokens.values(),
+        ...hub.issuer.clients().map((c) => hub.issuer.clientSecret(c.clientId) ?? ''),
+      ]);
     },
   };
 }
@@ -138,4 +142,15 @@ export async function eventually<T>(
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 25));
   }
+}
+
+/** Every suite that runs a hub ends with this: no token, secret or Authorization header in any log line. */
+export function assertNoSecretsLogged(lines: readonly string[], secrets: readonly string[]): void {
+  const all = lines.join('\n');
+  for (const secret of secrets) {
+    if (secret && all.includes(secret)) throw new Error('a token or secret appeared in a log line');
+  }
+  if (/Bearer\s+[A-Za-z0-9._~+/-]{16,}/.test(all)) throw new Error('an Authorization header appeared in a log line');
+  if (/eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\./.test(all)) throw new Error('a JWT appeared in a log line');
+  if (/whsec_[A-Za-z0-9+/=]{8,}/.test(all)) throw new Error('a webhook secret appeared in a log line');
 }
