@@ -18,14 +18,15 @@ export interface ProblemBody {
 
 export function problemOf(err: HubError, requestId: string | undefined): ProblemBody {
   const entry = ERROR_CATALOGUE[err.code];
+  // Extension members first: they can never overwrite the members RFC 9457 defines.
   return {
+    ...err.extras,
     type: `urn:loanhub:problem:${err.code}`,
     title: entry.title,
     status: entry.status,
     code: err.code,
     detail: err.detail,
     ...(requestId ? { requestId } : {}),
-    ...err.extras,
   };
 }
 

@@ -60,7 +60,7 @@ export function reversalRefusal(policy: ChannelPolicy, payment: Payment, now: Da
   }
   if (payment.status !== 'APPLIED' && payment.status !== 'REVERSAL_PENDING') {
     return new HubError('payment_not_reversible', `a payment in status ${payment.status} cannot be reversed`, {
-      status: payment.status,
+      paymentStatus: payment.status,
     });
   }
   const today = businessDateOf(now, timeZone);

@@ -53,7 +53,7 @@ export async function reversePayment(
       refusal = before.channel !== cmd.channel ? notFound() : reversalRefusal(cmd.policy, before, now, deps.timeZone);
       if (!refusal && before.status === 'REVERSAL_PENDING') {
         refusal = new HubError('payment_not_reversible', 'a reversal of this payment is already in progress', {
-          status: before.status,
+          paymentStatus: before.status,
         });
       }
       return refusal ? refusal.code : null;
@@ -90,7 +90,7 @@ export async function reversePayment(
           'payment_not_reversible',
           `a payment in status ${outcome.payment.status} cannot be reversed`,
           {
-            status: outcome.payment.status,
+            paymentStatus: outcome.payment.status,
           },
         );
       }

@@ -2,6 +2,7 @@ import { createHmac, createPrivateKey, sign as cryptoSign } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { generateKeyPair, importJWK, SignJWT, type JWK, type JWTPayload } from 'jose';
+import { rotateSigningKey } from '../../api/auth/embedded-issuer';
 import { api, startTestHub, type TestHub } from '../integration/hub-fixture';
 
 // A forged-token suite: every way to fake or misuse a token gets 401 invalid_token (and nothing more
@@ -102,7 +103,7 @@ describe('forged and misused tokens get 401 invalid_token', () => {
       async () => {
         // jose refuses to make this token, so it is signed by hand.
         const head = `${b64({ alg: 'ES256', kid, typ: 'at+jwt', crit: ['x-bank'], 'x-bank': 1 })}.${b64(claims())}`;
-        const key = createPrivateKey({ key: signingJwk as JsonWebKey, format: 'jwk' });
+        const key = createPrivateKey({ key: signingJwk as import('node:crypto').JsonWebKey, format: 'jwk' });
         return `${head}.${cryptoSign('sha256', Buffer.from(head), { key, dsaEncoding: 'ieee-p1363' }).toString('base64url')}`;
       },
     ],
@@ -142,7 +143,6 @@ describe('real tokens used where they do not belong', () => {
 
 describe('key rotation of the embedded issuer', () => {
   it('tokens signed before `keys rotate` stay valid, new ones are signed with the new key', async () => {
-    const { rotateSigningKey } = await import('../../api/auth/embedded-issuer');
     const before = (await t.hub.issuer.issueToken('app-client')).access_token;
     const rotated = await rotateSigningKey({ dataDir: t.dataDir, keepSeconds: 960 });
     // Make sure the file's mtime moves even on coarse clocks.
