@@ -259,10 +259,14 @@ export function createRabbitMqTransport(opts: RabbitMqTransportOptions): Transpo
         clearTimeout(timer);
         if (!pending.delete(publishId)) return; // timed out or closed already: that rejection stands
         if (err) {
+          // amqplib says 'message nacked' for a broker nack; anything else means the channel went away
+          const nacked = errorText(err) === 'message nacked';
           reject(
-            new TransportError('publish_nacked', `broker did not confirm ${message.messageId}: ${errorText(err)}`, {
-              cause: err,
-            }),
+            new TransportError(
+              nacked ? 'publish_nacked' : 'transport_not_ready',
+              `${nacked ? 'broker refused' : 'connection lost before the confirm of'} ${message.messageId}: ${errorText(err)}`,
+              { cause: err },
+            ),
           );
         } else if (entry.returned) {
           reject(

@@ -181,6 +181,48 @@ describe('rabbitmq transport against a real broker', () => {
     await t.publishCommand(command('mortgage', 'routable-again'));
   });
 
+  test('a publish the broker refuses (queue full, reject-publish) is refused and not queued, so the outbox keeps the row', async () => {
+    const t = await harness.open();
+    const policy = ['-p', vhost, '--apply-to', 'queues', 'cash-full', '^loanhub\\.core\\.cash$', '{"max-length":2}'];
+    await control('ctl', 'set_policy', ...policy);
+    try {
+      const confirmed: string[] = [];
+      let refused: CoreCommandMessage | undefined;
+      await until(async () => {
+        const m = command('cash', 'fill', confirmed.length);
+        try {
+          await t.publishCommand(m);
+          confirmed.push(m.messageId);
+          return false;
+        } catch (err) {
+          if (!(err instanceof Error && 'code' in err && err.code === 'publish_nacked')) throw err;
+          refused = m;
+          return true;
+        }
+      }, 'the full queue refuses a publish');
+      // a consumer drains the queue below its limit, and the broker takes publishes again
+      const seen: string[] = [];
+      subscriptions.push(await t.consumeCommands('cash', async (m) => (seen.push(m.messageId), { kind: 'ack' })));
+      const marker = command('cash', 'after-full');
+      await until(
+        () =>
+          t.publishCommand(marker).then(
+            () => true,
+            () => false,
+          ),
+        'the queue takes messages again',
+      );
+      await until(
+        () => seen.includes(marker.messageId) && confirmed.every((id) => seen.includes(id)),
+        'all confirmed ones arrived',
+      );
+      expect(refused).toBeDefined();
+      expect(seen).not.toContain(refused?.messageId);
+    } finally {
+      await control('ctl', 'clear_policy', '-p', vhost, 'cash-full');
+    }
+  });
+
   test('queue counts per core show ready, retrying and dead-lettered messages and consumers', async () => {
     const t = await harness.open([SLOW_RETRY_MS]);
     await Promise.all([0, 1, 2].map((i) => t.publishCommand(command('cash', 'counts', i))));
