@@ -47,21 +47,26 @@ const common = [
 const commonResponses = { '401': common[0], '403': common[1], '429': common[2] };
 
 export function buildOpenApi(): Json {
-  const schemas: Json = {};
-  for (const s of [
+  // One generation over the registry the schemas' ids put them in, with refs pointing into components.
+  const ids = [
     paymentRequestSchema,
     reversalRequestSchema,
     paymentSchema,
     loanSchema,
     problemSchema,
     tokenResponseSchema,
-  ]) {
-    const id = s.meta()?.id;
-    if (typeof id !== 'string') throw new Error('every API schema needs a meta id');
-    const json = z.toJSONSchema(s, { target: 'draft-2020-12', unrepresentable: 'throw' }) as Json;
-    delete json.$schema;
-    delete json.id;
-    schemas[id] = json;
+  ].map((s) => s.meta()?.id);
+  const generated = z.toJSONSchema(z.globalRegistry, {
+    target: 'draft-2020-12',
+    unrepresentable: 'throw',
+    uri: (id) => `#/components/schemas/${id}`,
+  }) as { schemas: Record<string, Json> };
+  const schemas: Json = {};
+  for (const id of ids) {
+    const json = typeof id === 'string' ? generated.schemas[id] : undefined;
+    if (!json || typeof id !== 'string') throw new Error(`API schema ${String(id)} missing from the registry`);
+    const { $schema: _s, id: _id, ...rest } = json;
+    schemas[id] = rest;
   }
   const ref = (id: string): Json => ({ $ref: `#/components/schemas/${id}` });
   const jsonBody = (id: string): Json => ({ 'application/json': { schema: ref(id) } });
