@@ -16,12 +16,6 @@ afterAll(async () => {
   await t.stop();
 });
 
-interface Layer {
-  route?: { path: string; methods: Record<string, boolean> };
-  handle?: { stack?: Layer[] };
-  matchers?: unknown;
-}
-
 describe('/openapi.json', () => {
   it('is served as OpenAPI 3.1 and lists every channel route the API really has, and no other', async () => {
     const doc = (await api(`${t.url}/openapi.json`)).json as {
