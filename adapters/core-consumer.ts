@@ -1,6 +1,7 @@
 import type { Core } from '../domain/channel';
 import { formatAmount, isCurrency, minorUnits, parseAmount } from '../domain/money';
 import type { Logger } from '../logging/logger';
+import type { CoreMetrics } from '../metrics/core-metrics';
 import {
   MESSAGE_SCHEMA_VERSION,
   type CoreCommandMessage,
@@ -20,6 +21,25 @@ export function createCoreCommandHandler(deps: {
   adapter: CoreAdapter;
   transport: Transport;
   logger: Logger;
+  metrics?: CoreMetrics;
+}): (message: CoreCommandMessage, delivery: DeliveryInfo) => Promise<Disposition> {
+  const handle = handler(deps);
+  const core = deps.core;
+  return async (message, delivery) => {
+    deps.metrics?.consumed.inc({ core });
+    const disposition = await handle(message, delivery);
+    if (disposition.kind === 'retry') deps.metrics?.retried.inc({ core });
+    if (disposition.kind === 'dead') deps.metrics?.deadLettered.inc({ core });
+    return disposition;
+  };
+}
+
+function handler(deps: {
+  core: Core;
+  adapter: CoreAdapter;
+  transport: Transport;
+  logger: Logger;
+  metrics?: CoreMetrics;
 }): (message: CoreCommandMessage, delivery: DeliveryInfo) => Promise<Disposition> {
   return async (message, delivery) => {
     const log = deps.logger.child({
@@ -66,6 +86,8 @@ export function createCoreCommandHandler(deps: {
       return { kind: 'dead', reason };
     }
     await deps.transport.publishResult(resultOf(message, outcome));
+    if (outcome.kind === 'applied') deps.metrics?.applied.inc({ core: deps.core });
+    else deps.metrics?.rejected.inc({ core: deps.core, reason: outcome.reason });
     log.info(
       { outcome: outcome.kind, reason: outcome.kind === 'rejected' ? outcome.reason : undefined },
       'core answered',

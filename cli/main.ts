@@ -1,5 +1,7 @@
 import { Command, CommanderError } from 'commander';
+import { registerCopybookCommands } from './copybook-command';
 import { registerKeysCommands } from './keys-command';
+import { registerQueueCommands } from './queues-command';
 import { registerLoansCommands } from './loans-command';
 import { registerSimulateCommands } from './simulate-command';
 import { registerStartCommand } from './start-command';
@@ -18,6 +20,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     registerLoansCommands,
     registerSimulateCommands,
     registerKeysCommands,
+    registerQueueCommands,
+    registerCopybookCommands,
   ];
   for (const register of registrations) register(program);
   try {

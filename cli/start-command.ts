@@ -1,40 +1,76 @@
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { loadConfig } from '../config/config';
+import { CORES, isCore, type Core } from '../domain/channel';
 import { createLogger } from '../logging/logger';
-import { startHub } from '../runtime/hub';
+import { ALL_ROLES, startHub, type HubRoles } from '../runtime/hub';
 
-// `loanhub start`: the whole hub on its embedded defaults in one process (what `npm start` runs).
+// `loanhub start` (everything in one process, what `npm start` runs), `loanhub serve` (API + outbox
+// relay + result handling) and `loanhub work` (core consumers): the hub's processes.
+
+const ENV_HELP =
+  '\nEnvironment: PORT, LOANHUB_DATA_DIR (default ./.loanhub), LOANHUB_AMQP_URL (RabbitMQ; unset = in-process),\n' +
+  'LOANHUB_TIME_ZONE (default America/Lima), LOANHUB_MAX_AMOUNT (default 50000.00), LOANHUB_LOG_LEVEL,\n' +
+  'LOANHUB_CORE_{CASH,MORTGAGE,VEHICLE}_URL / _PORT, LOANHUB_JWKS_URL + LOANHUB_ISSUER (+ LOANHUB_AUDIENCE).';
 
 export function registerStartCommand(program: Command): void {
   program
     .command('start')
     .description(
-      'run the hub in one process: SQLite store, outbox relay, in-process transport, core simulators and the API',
+      'run the whole hub in one process: store, outbox relay, transport, core workers, core simulators and the API',
     )
     .option('--port <n>', 'HTTP port of the API (env PORT, default 8080)', parsePort)
     .option('--no-simulators', 'do not start the core simulators (use LOANHUB_CORE_*_URL instead)')
-    .addHelpText(
-      'after',
-      '\nEnvironment: PORT, LOANHUB_DATA_DIR (default ./.loanhub), LOANHUB_TIME_ZONE (default America/Lima),\n' +
-        'LOANHUB_MAX_AMOUNT (default 50000.00), LOANHUB_LOG_LEVEL, LOANHUB_CORE_{CASH,MORTGAGE,VEHICLE}_PORT.',
-    )
+    .addHelpText('after', ENV_HELP)
     .action(async (opts: { port?: number; simulators: boolean }) => {
-      const config = loadConfig(process.env, opts.port !== undefined ? { port: opts.port } : {});
-      const logger = createLogger({ level: config.logLevel });
-      const hub = await startHub({ config, logger, simulators: opts.simulators });
-      process.stderr.write(`loanhub: listening on ${hub.url} (data in ${config.dataDir}); Ctrl-C stops it\n`);
-      await new Promise<void>((resolve) => {
-        const stop = (signal: string): void => {
-          logger.info({ signal }, 'stopping');
-          void hub.stop().then(resolve);
-        };
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
-      });
+      await run(opts.port, { ...ALL_ROLES, simulators: opts.simulators });
+    });
+
+  program
+    .command('serve')
+    .description('run the API, the outbox relay and the handling of core results (needs LOANHUB_AMQP_URL)')
+    .option('--port <n>', 'HTTP port of the API (env PORT, default 8080)', parsePort)
+    .addHelpText('after', ENV_HELP)
+    .action(async (opts: { port?: number }) => {
+      await run(opts.port, { api: true, relay: true, results: true, workers: [], simulators: false });
+    });
+
+  program
+    .command('work')
+    .description('run the consumers of one or all loan cores (needs LOANHUB_AMQP_URL); /metrics and /healthz on --port')
+    .requiredOption('--core <core>', `${CORES.join(', ')} or all`, parseCores)
+    .option('--port <n>', 'HTTP port of /metrics, /healthz, /readyz (default 0: any free port)', parsePort)
+    .addHelpText('after', ENV_HELP)
+    .action(async (opts: { core: readonly Core[]; port?: number }) => {
+      await run(opts.port ?? 0, { api: false, relay: false, results: false, workers: opts.core, simulators: false });
     });
 }
 
+async function run(port: number | undefined, roles: HubRoles): Promise<void> {
+  const config = loadConfig(process.env, port !== undefined ? { port } : {});
+  const logger = createLogger({ level: config.logLevel });
+  const hub = await startHub({ config, logger, roles });
+  process.stderr.write(
+    `loanhub: listening on ${hub.url} (data in ${config.dataDir}, transport ${hub.transport.kind}); Ctrl-C stops it\n`,
+  );
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string): void => {
+      logger.info({ signal }, 'stopping: no new work, finishing what is in flight');
+      void hub.stop().then(resolve);
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+}
+
 export function parsePort(value: string): number {
-  if (!/^\d{1,5}$/.test(value) || Number(value) > 65535) throw new Error(`not a port number: ${value}`);
+  if (!/^\d{1,5}$/.test(value) || Number(value) > 65535) throw new InvalidArgumentError(`not a port number: ${value}`);
   return Number(value);
+}
+
+function parseCores(value: string): readonly Core[] {
+  if (value === 'all') return CORES;
+  const cores = value.split(',');
+  const bad = cores.filter((c) => !isCore(c));
+  if (bad.length > 0) throw new InvalidArgumentError(`unknown core ${bad.join(', ')}; use ${CORES.join(', ')} or all`);
+  return cores.filter(isCore);
 }

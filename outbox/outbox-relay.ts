@@ -1,4 +1,5 @@
 import type { Logger } from '../logging/logger';
+import type { CoreMetrics } from '../metrics/core-metrics';
 import type { OutboxRow, PaymentStore } from '../store/store-port';
 import type { CoreCommandMessage, Transport } from './transport-port';
 
@@ -30,6 +31,7 @@ export interface OutboxRelayOptions {
    * dropped at start instead of waiting for them to run out.
    */
   readonly exclusive?: boolean;
+  readonly metrics?: CoreMetrics;
 }
 
 export function createOutboxRelay(opts: OutboxRelayOptions): OutboxRelay {
@@ -50,8 +52,10 @@ export function createOutboxRelay(opts: OutboxRelayOptions): OutboxRelay {
     try {
       if (row.topic !== 'core.command') throw new Error(`no publisher for outbox topic ${row.topic}`);
       const message = JSON.parse(row.payload) as CoreCommandMessage;
+      opts.metrics?.published.inc({ core: message.core });
       await opts.transport.publishCommand(message);
       await opts.store.markOutboxSent(row.id, now());
+      opts.metrics?.confirmed.inc({ core: message.core });
       log.debug('outbox row published');
     } catch (err) {
       const delay = Math.min(30_000, 250 * 2 ** Math.min(row.attempts, 7)) * (0.5 + Math.random() / 2);

@@ -1,11 +1,12 @@
 import http, { type Server } from 'node:http';
-import type { Express } from 'express';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import type { Express } from 'express';
 import { createCoreAdapter, coreAdapterConfigFromEnv } from '../adapters/core-adapters';
 import { createCoreCommandHandler } from '../adapters/core-consumer';
 import type { CoreAdapter } from '../adapters/core-port';
 import { startCoreSimulators, type CoreSimulator } from '../adapters/core-simulators';
+import { withResilience } from '../adapters/resilient-core-adapter';
 import { createApiApp } from '../api/app';
 import { openEmbeddedIssuer, type EmbeddedIssuer } from '../api/auth/embedded-issuer';
 import { createTokenVerifier } from '../api/auth/token-verifier';
@@ -13,24 +14,42 @@ import { createChannelCatalogue } from '../channels/channel-catalogue';
 import type { HubConfig } from '../config/config';
 import { CORES, type Core } from '../domain/channel';
 import type { Logger } from '../logging/logger';
-import { createHubMetrics } from '../metrics/hub-metrics';
+import { createCoreMetrics } from '../metrics/core-metrics';
+import { createHubMetrics, type HubMetrics } from '../metrics/hub-metrics';
 import { createInProcessTransport } from '../outbox/in-process-transport';
 import { createOutboxRelay, type OutboxRelay } from '../outbox/outbox-relay';
+import { createRabbitMqTransport } from '../outbox/rabbitmq-transport';
 import type { Subscription, Transport } from '../outbox/transport-port';
 import { recordCoreResult } from '../payments/record-core-result';
 import { openSqliteStore } from '../store/sqlite/sqlite-store';
 import type { PaymentStore } from '../store/store-port';
 
-// The embedded hub: store, transport, relay, one consumer per core, the core simulators and the API in
-// one process (`loanhub start`). Parts start in dependency order and stop in reverse.
+// The composition root. One function builds any of the hub's processes from its roles:
+//   loanhub start   api + relay + results + workers for every core + simulators (one process)
+//   loanhub serve   api + relay + results                (needs LOANHUB_AMQP_URL)
+//   loanhub work    workers for some cores               (needs LOANHUB_AMQP_URL)
+// Parts start in dependency order and stop in reverse; SIGTERM stops intake first and lets in-flight
+// work finish.
+
+export interface HubRoles {
+  readonly api: boolean;
+  readonly relay: boolean;
+  readonly results: boolean;
+  readonly workers: readonly Core[];
+  readonly simulators: boolean;
+}
+
+export const ALL_ROLES: HubRoles = { api: true, relay: true, results: true, workers: CORES, simulators: true };
 
 export interface RunningHub {
+  /** The API's base URL, or the metrics/health URL of a worker process. */
   readonly url: string;
-  readonly store: PaymentStore;
+  readonly store: PaymentStore | null;
   readonly transport: Transport;
-  readonly relay: OutboxRelay;
+  readonly relay: OutboxRelay | null;
   readonly issuer: EmbeddedIssuer;
   readonly simulators: readonly CoreSimulator[];
+  readonly metrics: HubMetrics;
   stop(): Promise<void>;
 }
 
@@ -38,8 +57,7 @@ export interface StartHubOptions {
   readonly config: HubConfig;
   readonly logger: Logger;
   readonly env?: NodeJS.ProcessEnv;
-  /** Start the three core simulators in this process (the embedded default). */
-  readonly simulators?: boolean;
+  readonly roles?: HubRoles;
   /** The clock of the API's policy checks (tests move it to check hours and cutoffs). */
   readonly now?: () => Date;
 }
@@ -47,6 +65,12 @@ export interface StartHubOptions {
 export async function startHub(opts: StartHubOptions): Promise<RunningHub> {
   const { config, logger } = opts;
   const env = opts.env ?? process.env;
+  const roles = opts.roles ?? ALL_ROLES;
+  const now = opts.now ?? ((): Date => new Date());
+  const split = !(roles.api && roles.relay && roles.results && roles.workers.length === CORES.length);
+  if (split && !config.amqpUrl) {
+    throw new Error('running the API and the core workers in separate processes needs a broker: set LOANHUB_AMQP_URL');
+  }
   const stack: Array<() => Promise<void>> = [];
   const stopAll = async (): Promise<void> => {
     while (stack.length > 0) {
@@ -55,20 +79,23 @@ export async function startHub(opts: StartHubOptions): Promise<RunningHub> {
     }
   };
   try {
-    const store = openSqliteStore({ file: path.join(config.dataDir, 'hub.db') });
-    stack.push(() => store.close());
+    const metrics = createHubMetrics();
+    const coreMetrics = createCoreMetrics(metrics.registry);
+    const needsStore = roles.api || roles.relay || roles.results;
+    const store = needsStore ? openSqliteStore({ file: path.join(config.dataDir, 'hub.db') }) : null;
+    if (store) stack.push(() => store.close());
 
-    const simulators =
-      opts.simulators === false
-        ? []
-        : await startCoreSimulators({ dataDir: config.dataDir, host: config.host, ports: config.corePorts });
+    const simulators = roles.simulators
+      ? await startCoreSimulators({ dataDir: config.dataDir, host: config.host, ports: config.corePorts, env })
+      : [];
     stack.push(async () => {
       await Promise.all(simulators.map((s) => s.close()));
     });
     const adapters = new Map<Core, CoreAdapter>();
     for (const core of CORES) {
       const sim = simulators.find((s) => s.core === core);
-      adapters.set(core, createCoreAdapter(core, coreAdapterConfigFromEnv(core, env, sim?.url)));
+      const adapter = createCoreAdapter(core, coreAdapterConfigFromEnv(core, env, sim?.url));
+      adapters.set(core, withResilience(adapter, { logger, metrics: coreMetrics }));
     }
     const adapterOf = (core: Core): CoreAdapter => {
       const adapter = adapters.get(core);
@@ -76,30 +103,48 @@ export async function startHub(opts: StartHubOptions): Promise<RunningHub> {
       return adapter;
     };
 
-    const transport = createInProcessTransport({ logger: logger.child({ part: 'transport' }) });
+    const transport: Transport = config.amqpUrl
+      ? createRabbitMqTransport({ url: config.amqpUrl, logger: logger.child({ part: 'transport' }) })
+      : createInProcessTransport({ logger: logger.child({ part: 'transport' }) });
     await transport.start();
     stack.push(() => transport.close());
 
     const subscriptions: Subscription[] = [];
+    // Cancelled before the transport closes: stop taking messages, finish the ones in hand.
     stack.push(async () => {
       await Promise.all(subscriptions.map((s) => s.cancel()));
     });
-    const now = opts.now ?? ((): Date => new Date());
-    subscriptions.push(await transport.consumeResults((message) => recordCoreResult({ store, logger, now }, message)));
-    for (const core of CORES) {
-      const handler = createCoreCommandHandler({ core, adapter: adapterOf(core), transport, logger });
+    if (roles.results && store) {
+      subscriptions.push(
+        await transport.consumeResults((message) => recordCoreResult({ store, logger, now }, message)),
+      );
+    }
+    for (const core of roles.workers) {
+      const handler = createCoreCommandHandler({
+        core,
+        adapter: adapterOf(core),
+        transport,
+        logger,
+        metrics: coreMetrics,
+      });
       subscriptions.push(await transport.consumeCommands(core, handler));
     }
 
-    const relay = createOutboxRelay({
-      store,
-      transport,
-      logger: logger.child({ part: 'relay' }),
-      now,
-      exclusive: true,
-    });
-    relay.start();
-    stack.push(() => relay.stop());
+    let relay: OutboxRelay | null = null;
+    if (roles.relay && store) {
+      const r = createOutboxRelay({
+        store,
+        transport,
+        logger: logger.child({ part: 'relay' }),
+        now,
+        // SQLite is one node's database: this relay is the only one on it.
+        exclusive: true,
+        metrics: coreMetrics,
+      });
+      r.start();
+      stack.push(() => r.stop());
+      relay = r;
+    }
 
     const catalogue = createChannelCatalogue(env);
     const issuer = await openEmbeddedIssuer({
@@ -109,54 +154,104 @@ export async function startHub(opts: StartHubOptions): Promise<RunningHub> {
       ttlSeconds: config.tokenTtlSeconds,
       catalogue,
     });
-    const verifier = config.jwksUrl
-      ? createTokenVerifier({
-          issuer: config.issuer,
-          ...(config.audience !== undefined ? { audience: config.audience } : {}),
-          keys: { kind: 'remote', url: config.jwksUrl },
-          scopePrefix: config.scopePrefix,
-        })
-      : createTokenVerifier({
-          issuer: issuer.issuer,
-          audience: issuer.audience,
-          keys: { kind: 'local', jwks: () => issuer.jwks(), refresh: () => issuer.refresh() },
-        });
-    const metrics = createHubMetrics();
-    const app = createApiApp({
-      store,
-      verifier,
-      catalogue,
-      ...(config.jwksUrl ? {} : { issuer }),
-      metrics,
-      ...(config.trustProxy !== undefined ? { trustProxy: trustProxyOf(config.trustProxy) } : {}),
-      now,
-      inquire: (core, loanNumber) => adapterOf(core).inquire(loanNumber),
-      logger,
-      timeZone: config.timeZone,
-      maxAmountMinor: config.maxAmountMinor,
-      idempotencyTtlMs: config.idempotencyTtlHours * 3600_000,
-      readiness: async () => ({
-        store: await store.ping().then(
-          () => true,
-          () => false,
-        ),
-        transport: transport.isReady(),
-      }),
-      onOutboxWritten: () => relay.notify(),
-    });
+
+    let app: Express | ((req: http.IncomingMessage, res: http.ServerResponse) => void);
+    if (roles.api && store) {
+      const verifier = config.jwksUrl
+        ? createTokenVerifier({
+            issuer: config.issuer,
+            ...(config.audience !== undefined ? { audience: config.audience } : {}),
+            keys: { kind: 'remote', url: config.jwksUrl },
+            scopePrefix: config.scopePrefix,
+          })
+        : createTokenVerifier({
+            issuer: issuer.issuer,
+            audience: issuer.audience,
+            keys: { kind: 'local', jwks: () => issuer.jwks(), refresh: () => issuer.refresh() },
+          });
+      const onOutboxWritten = (): void => relay?.notify();
+      app = createApiApp({
+        store,
+        verifier,
+        catalogue,
+        ...(config.jwksUrl ? {} : { issuer }),
+        metrics,
+        ...(config.trustProxy !== undefined ? { trustProxy: trustProxyOf(config.trustProxy) } : {}),
+        now,
+        inquire: (core, loanNumber) => adapterOf(core).inquire(loanNumber),
+        logger,
+        timeZone: config.timeZone,
+        maxAmountMinor: config.maxAmountMinor,
+        idempotencyTtlMs: config.idempotencyTtlHours * 3600_000,
+        readiness: async () => ({
+          store: await store.ping().then(
+            () => true,
+            () => false,
+          ),
+          transport: transport.isReady(),
+        }),
+        onOutboxWritten,
+      });
+    } else {
+      app = workerEndpoints(metrics, transport);
+    }
     const server = await listen(app, config.port, config.host);
     stack.push(() => closeServer(server));
     const address = server.address() as AddressInfo;
     const url = `http://${config.host}:${address.port}`;
-    logger.info({ url, dataDir: config.dataDir, transport: transport.kind, store: store.kind }, 'loanhub is up');
-    return { url, store, transport, relay, issuer, simulators, stop: stopAll };
+    logger.info(
+      {
+        url,
+        dataDir: config.dataDir,
+        transport: transport.kind,
+        store: store?.kind ?? 'none',
+        roles: { ...roles, workers: [...roles.workers] },
+      },
+      'loanhub is up',
+    );
+    return { url, store, transport, relay, issuer, simulators, metrics, stop: stopAll };
   } catch (err) {
     await stopAll();
     throw err;
   }
 }
 
-function listen(app: Express, port: number, host: string): Promise<Server> {
+/** A worker process serves only /healthz, /readyz and /metrics. */
+function workerEndpoints(
+  metrics: HubMetrics,
+  transport: Transport,
+): (req: http.IncomingMessage, res: http.ServerResponse) => void {
+  return (req, res) => {
+    if (req.url === '/metrics') {
+      void metrics.registry.metrics().then((text) => {
+        res.writeHead(200, { 'Content-Type': metrics.registry.contentType }).end(text);
+      });
+      return;
+    }
+    if (req.url === '/healthz') {
+      res.writeHead(200, { 'Content-Type': 'application/json' }).end('{"status":"ok"}');
+      return;
+    }
+    if (req.url === '/readyz') {
+      const ready = transport.isReady();
+      res
+        .writeHead(ready ? 200 : 503, { 'Content-Type': 'application/json' })
+        .end(JSON.stringify({ status: ready ? 'ready' : 'not_ready', checks: { transport: ready } }));
+      return;
+    }
+    res
+      .writeHead(404, { 'Content-Type': 'application/problem+json' })
+      .end(
+        '{"type":"urn:loanhub:problem:not_found","title":"No such endpoint","status":404,"code":"not_found","detail":"a worker serves /healthz, /readyz and /metrics"}',
+      );
+  };
+}
+
+function listen(
+  app: Express | ((req: http.IncomingMessage, res: http.ServerResponse) => void),
+  port: number,
+  host: string,
+): Promise<Server> {
   return new Promise((resolve, reject) => {
     const server = http.createServer(app);
     server.keepAliveTimeout = 5_000;
