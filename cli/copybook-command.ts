@@ -12,7 +12,7 @@ import { createProgressMeter } from '../copybooks/progress-meter';
 import { createCsvFormatter } from '../copybooks/record-csv';
 import { createRecordDecoder } from '../copybooks/record-decoder';
 import { createRecordEncoder } from '../copybooks/record-encoder';
-import { decodeRecords, type RecordFormat } from '../copybooks/record-stream';
+import { decodeRecordBatches, type RecordFormat } from '../copybooks/record-stream';
 
 // `loanhub copybook layout|decode|encode`. Exit codes: 0 ok; 1 some records failed or an error
 // (copybook, file, I/O); 2 usage (bad options). Records go to stdout/--out, diagnostics to stderr.
@@ -158,27 +158,34 @@ export function registerCopybookCommands(program: Command): void {
         try {
           if (csv !== undefined) await writeOut(out, `${csv.header}\n`);
           const source = createReadStream(data, { highWaterMark: 1 << 20 });
-          for await (const r of decodeRecords(source, decoder, {
+          let stop = false;
+          for await (const batch of decodeRecordBatches(source, decoder, {
             recfm: opts.recfm,
             lrecl: opts.lrecl,
             rdw: opts.rdw,
             file: basename(data),
           })) {
-            seen++;
-            bytes = r.offset + r.length;
-            if (r.ok) {
-              good++;
-              lines.push(csv !== undefined ? csv.row(r.value) : JSON.stringify(r.value));
-              if (lines.length >= 512) {
-                await writeOut(out, `${lines.join('\n')}\n`);
-                lines = [];
+            for (const r of batch) {
+              seen++;
+              bytes = r.offset + r.length;
+              if (r.ok) {
+                good++;
+                lines.push(csv !== undefined ? csv.row(r.value) : JSON.stringify(r.value));
+              } else {
+                bad++;
+                process.stderr.write(`${r.error.describe()}\n`);
+                if (opts.strict === true || r.fatal) {
+                  stop = true;
+                  break;
+                }
               }
-            } else {
-              bad++;
-              process.stderr.write(`${r.error.describe()}\n`);
-              if (opts.strict === true || r.fatal) break;
             }
-            if ((seen & 1023) === 0) progress.tick(seen, bytes);
+            if (lines.length > 0) {
+              await writeOut(out, `${lines.join('\n')}\n`);
+              lines = [];
+            }
+            progress.tick(seen, bytes);
+            if (stop) break;
           }
           if (lines.length > 0) await writeOut(out, `${lines.join('\n')}\n`);
         } catch (err) {
@@ -255,9 +262,11 @@ export function registerCopybookCommands(program: Command): void {
               if (ll > 0xffff)
                 throw new CopybookError('OUTPUT_FAILED', `record of ${bytes.length} bytes is too long for an RDW`);
               rdw.writeUInt16BE(ll, 0);
-              await writer.write(rdw);
+              const head = writer.write(rdw);
+              if (head !== undefined) await head;
             }
-            await writer.write(bytes);
+            const pending = writer.write(bytes);
+            if (pending !== undefined) await pending;
           } catch (err) {
             if (!(err instanceof CopybookError)) throw err;
             bad++;

@@ -5,7 +5,8 @@ import { CopybookError } from './copybook-errors';
 
 export interface AtomicFileWriter {
   readonly kind: 'atomic-file-writer';
-  write(bytes: Uint8Array): Promise<void>;
+  /** Buffers the bytes; returns a promise only when the buffer had to be flushed (await it then). */
+  write(bytes: Uint8Array): Promise<void> | undefined;
   /** Flushes, fsyncs and renames the temp file onto the target. */
   commit(): Promise<void>;
   /** Removes the temp file; the target is untouched. Safe to call after a failure. */
@@ -38,18 +39,25 @@ export async function openAtomicFile(target: string): Promise<AtomicFileWriter> 
   };
   return Object.freeze({
     kind: 'atomic-file-writer' as const,
-    async write(bytes: Uint8Array): Promise<void> {
-      try {
-        if (used + bytes.length > BUFFER) await flush();
-        if (bytes.length > BUFFER) {
-          if (handle !== undefined) await handle.write(bytes);
-          return;
-        }
+    write(bytes: Uint8Array): Promise<void> | undefined {
+      if (used + bytes.length <= BUFFER) {
         buf.set(bytes, used);
         used += bytes.length;
-      } catch (err) {
-        throw fail(err);
+        return undefined;
       }
+      return (async () => {
+        try {
+          await flush();
+          if (bytes.length > BUFFER) {
+            if (handle !== undefined) await handle.write(bytes);
+            return;
+          }
+          buf.set(bytes, used);
+          used += bytes.length;
+        } catch (err) {
+          throw fail(err);
+        }
+      })();
     },
     async commit(): Promise<void> {
       try {

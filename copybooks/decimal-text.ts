@@ -1,4 +1,5 @@
 import { CopybookError } from './copybook-errors';
+import { asciiString } from './text-transcoder';
 
 // Exact decimal values at the edges: strings such as "-1234.50" (the picture's scale kept) in and
 // out, digit strings inside. No number ever passes through a float.
@@ -44,7 +45,7 @@ export function formatDigits(negative: boolean, digits: Uint8Array, n: number, s
     out[o++] = 0x2e;
     for (let i = intLen; i < n; i++) out[o++] = digits[i] as number;
   }
-  return out.toString('latin1', 0, o);
+  return asciiString(out, 0, o);
 }
 
 /** Formats a digit string without leading zeros ("0" for zero), as binary and float codecs produce it. */
@@ -58,10 +59,18 @@ export function formatDigitString(negative: boolean, digits: string, scale: numb
   return negative ? `-${r}` : r;
 }
 
-const decimalPattern = /^([+-]?)(\d+)(?:\.(\d+))?$/;
-
 export type DecimalInputError =
   'VALUE_TYPE' | 'VALUE_NOT_DECIMAL' | 'VALUE_TOO_MANY_DIGITS' | 'VALUE_TOO_MANY_DECIMALS' | 'VALUE_NEGATIVE_UNSIGNED';
+
+const ZEROS = '0'.repeat(64);
+
+function zeros(n: number): string {
+  return n <= ZEROS.length ? ZEROS.slice(0, n) : '0'.repeat(n);
+}
+
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
 
 /**
  * An input value (decimal string, bigint, or a JS safe integer) -> the digits to store.
@@ -82,28 +91,53 @@ export function unscaledFrom(value: unknown, spec: NumericSpec, maxDigits = spec
   } else {
     throw new CopybookError('VALUE_TYPE', `expected a decimal string, found ${value === null ? 'null' : typeof value}`);
   }
-  const m = decimalPattern.exec(text);
-  if (m === null) throw new CopybookError('VALUE_NOT_DECIMAL', `"${text.slice(0, 60)}" is not a plain decimal number`);
-  const negative = m[1] === '-';
-  const intPart = m[2] ?? '0';
-  const frac = m[3] ?? '';
+  // One pass over [+-]digits[.digits]; anything else is not a plain decimal.
+  const n = text.length;
+  let i = 0;
+  const c0 = text.charCodeAt(0);
+  const negative = c0 === 45;
+  if (negative || c0 === 43) i = 1;
+  const intStart = i;
+  while (i < n && isDigit(text.charCodeAt(i))) i++;
+  const intEnd = i;
+  let fracStart = n;
+  let hasPoint = false;
+  if (i < n && text.charCodeAt(i) === 46) {
+    hasPoint = true;
+    i++;
+    fracStart = i;
+    while (i < n && isDigit(text.charCodeAt(i))) i++;
+  }
+  if (intEnd === intStart || i !== n || (hasPoint && fracStart === n)) {
+    throw new CopybookError('VALUE_NOT_DECIMAL', `"${text.slice(0, 60)}" is not a plain decimal number`);
+  }
+  const fracLen = n - fracStart;
   const places = Math.max(spec.scale, 0);
-  if (frac.length > places) {
+  if (fracLen > places) {
     throw new CopybookError(
       'VALUE_TOO_MANY_DECIMALS',
-      `"${text}" has ${frac.length} decimals; the picture holds ${places}`,
+      `"${text}" has ${fracLen} decimals; the picture holds ${places}`,
     );
   }
-  let all = (intPart + frac.padEnd(places, '0')).replace(/^0+/, '');
+  let k = intStart;
+  while (k < intEnd && text.charCodeAt(k) === 48) k++;
+  let all: string;
+  if (k < intEnd) {
+    all = text.slice(k, intEnd) + (fracLen > 0 ? text.slice(fracStart) : '') + zeros(places - fracLen);
+  } else {
+    let f = fracStart;
+    while (f < n && text.charCodeAt(f) === 48) f++;
+    all = f === n ? '' : text.slice(f) + zeros(places - fracLen);
+  }
   if (spec.scale < 0 && all !== '') {
-    const zeros = -spec.scale;
-    if (!all.endsWith('0'.repeat(zeros))) {
+    const pz = -spec.scale;
+    if (!all.endsWith(zeros(pz))) {
       throw new CopybookError(
         'VALUE_TOO_MANY_DIGITS',
-        `"${text}" is not a multiple of 1${'0'.repeat(zeros)} as the picture's P positions require`,
+        `"${text}" is not a multiple of 1${zeros(pz)} as the picture's P positions require`,
       );
     }
-    all = all.slice(0, all.length - zeros);
+    all = all.slice(0, all.length - pz);
   }
   if (all.length > maxDigits) {
     throw new CopybookError(

@@ -61,6 +61,8 @@ type Reader = (ctx: Ctx, pos: number) => DecodedValue | undefined;
 interface Member {
   readonly key: string;
   readonly read: Reader;
+  /** FILLER: takes its bytes, yields no key. */
+  readonly skip: boolean;
 }
 
 type Area =
@@ -87,6 +89,8 @@ function fieldError(err: unknown, node: LayoutNode, ctx: Ctx, pos: number, size:
     { cause: err.cause, errors: err.errors },
   );
 }
+
+const NO_ERRORS: readonly CopybookError[] = Object.freeze([]);
 
 export interface DecodeOutcome {
   /** Everything that decoded; fields that did not are left out. */
@@ -158,45 +162,69 @@ export function createRecordDecoder(layout: Layout, options: RecordCodecOptions)
   const compileGroup = (children: readonly LayoutNode[], fixedSize: number): Reader => {
     const areas = buildAreas(children);
     const count = areas.length;
+    const keys: string[] = [];
+    const slots = areas.map((a) =>
+      a.kind === 'one'
+        ? [a.member.skip ? -1 : keys.push(a.member.key) - 1]
+        : a.members.map((m) => keys.push(m.key) - 1),
+    );
+    // The record object is built by one object literal with the copybook's keys in order (a plan
+    // generated once per group; keys are JSON-quoted), which V8 allocates with a fixed shape.
+    const make = new Function('v', `return {${keys.map((k, i) => `${JSON.stringify(k)}: v[${i}]`).join(', ')}};`) as (
+      v: readonly (DecodedValue | undefined)[],
+    ) => DecodedRecord;
+    const vals: (DecodedValue | undefined)[] = new Array<DecodedValue | undefined>(keys.length).fill(undefined);
     return (ctx, pos) => {
-      const o: DecodedRecord = {};
       let p = pos;
-      let any = false;
+      let present = 0;
       for (let i = 0; i < count; i++) {
         const a = areas[i] as Area;
+        const s = slots[i] as number[];
         if (a.kind === 'one') {
           const v = a.member.read(ctx, p);
-          if (v !== undefined) {
-            o[a.member.key] = v;
-            any = true;
+          const slot = s[0] as number;
+          if (slot >= 0) {
+            vals[slot] = v;
+            if (v !== undefined) present++;
           }
-          p = ctx.next;
         } else {
-          if (readViews(a, ctx, p, o)) any = true;
-          p = ctx.next;
+          present += readViews(a, ctx, p, vals, s);
         }
+        p = ctx.next;
       }
       ctx.next = packedOccurs ? p : pos + fixedSize;
-      return any || pos < ctx.end ? o : undefined;
+      if (present === 0 && pos >= ctx.end) return undefined;
+      const o = make(vals);
+      // Absent values (errors, fields past the end of a short record) leave no key behind.
+      if (present < keys.length) for (const k of keys) if (o[k] === undefined) delete o[k];
+      return o;
     };
   };
 
   // Each view of a REDEFINES area is decoded from the same bytes. Views whose bytes are not valid
   // for them are left out; only when no view decodes is that an error of the record.
-  const readViews = (a: Extract<Area, { kind: 'views' }>, ctx: Ctx, pos: number, o: DecodedRecord): boolean => {
+  const readViews = (
+    a: Extract<Area, { kind: 'views' }>,
+    ctx: Ctx,
+    pos: number,
+    vals: (DecodedValue | undefined)[],
+    slots: readonly number[],
+  ): number => {
     let ok = 0;
     let failed: CopybookError[] | undefined;
     let next = pos + a.size;
-    for (const m of a.members) {
+    for (let i = 0; i < a.members.length; i++) {
+      const m = a.members[i] as Member;
       const before = ctx.errors.length;
-      const v = m.read(ctx, pos);
+      let v = m.read(ctx, pos);
       if (packedOccurs) next = Math.max(next, ctx.next);
       if (ctx.errors.length > before) {
         (failed ??= []).push(...ctx.errors.splice(before));
+        v = undefined;
       } else if (v !== undefined) {
-        o[m.key] = v;
         ok++;
       }
+      vals[slots[i] as number] = v;
     }
     ctx.next = next;
     if (ok === 0 && failed !== undefined) {
@@ -209,7 +237,7 @@ export function createRecordDecoder(layout: Layout, options: RecordCodecOptions)
         ),
       );
     }
-    return ok > 0;
+    return ok;
   };
 
   const compileNode = (n: LayoutNode): Reader => {
@@ -260,7 +288,11 @@ export function createRecordDecoder(layout: Layout, options: RecordCodecOptions)
       else groups.push([c]);
     }
     return groups.map((nodes): Area => {
-      const members = nodes.map((c): Member => ({ key: c.name, read: c.filler ? skipper(c) : compileNode(c) }));
+      const members = nodes.map((c): Member => ({
+        key: c.name,
+        read: c.filler ? skipper(c) : compileNode(c),
+        skip: c.filler,
+      }));
       const first = members[0];
       if (nodes.length === 1 && first !== undefined) return { kind: 'one', member: first };
       // An area's size is its largest view (a REDEFINES may be larger than its target).
@@ -302,21 +334,23 @@ export function createRecordDecoder(layout: Layout, options: RecordCodecOptions)
 
   const decodeAll = (buf: Uint8Array, start = 0, end = buf.length): DecodeOutcome => {
     ctx.indices.length = 0;
-    ctx.errors = [];
+    ctx.errors.length = 0;
     if (counterSlots.size > 0) ctx.counters.fill(Number.NaN);
-    // Readers work on record-relative positions through a subarray view (no copy).
-    ctx.buf = start === 0 ? buf : buf.subarray(start, end);
-    ctx.end = end - start;
+    // Readers work on absolute positions in the caller's buffer: no copy, no view per record.
+    ctx.buf = buf;
+    ctx.end = end;
     let v: DecodedValue | undefined;
     try {
-      v = top(ctx, 0);
+      v = top(ctx, start);
     } catch (err) {
       if (!(err instanceof CopybookError)) throw err;
       ctx.errors.push(err);
     }
-    lastLength = ctx.next;
+    lastLength = ctx.next - start;
     const value = v !== undefined && typeof v === 'object' && !Array.isArray(v) ? v : {};
-    return { value, errors: ctx.errors };
+    if (ctx.errors.length === 0) return { value, errors: NO_ERRORS };
+    const errors = ctx.errors.map((e) => (start === 0 ? e : rebase(e, start)));
+    return { value, errors };
   };
 
   return Object.freeze({
@@ -337,6 +371,24 @@ export function createRecordDecoder(layout: Layout, options: RecordCodecOptions)
       );
     },
   });
+}
+
+/** The error a record with bad fields is reported as: RECORD_INVALID, one nested error per field. */
+export function recordError(errors: readonly CopybookError[]): CopybookError {
+  const n = errors.length;
+  return new CopybookError('RECORD_INVALID', `${n} field${n === 1 ? '' : 's'} could not be decoded`, {}, { errors });
+}
+
+/** Error offsets relative to the record start, not the buffer. */
+function rebase(err: CopybookError, start: number): CopybookError {
+  const errors = err.errors.map((e) => rebase(e, start));
+  const offset = err.context.offset === undefined ? undefined : err.context.offset - start;
+  return new CopybookError(
+    err.code,
+    err.message,
+    { ...err.context, ...(offset !== undefined ? { offset } : {}) },
+    { cause: err.cause, errors },
+  );
 }
 
 function* allNodes(nodes: readonly LayoutNode[]): Generator<LayoutNode> {

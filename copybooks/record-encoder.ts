@@ -22,6 +22,14 @@ interface Ctx {
 
 type Writer = (ctx: Ctx, value: unknown, pos: number) => void;
 
+interface ViewWriter {
+  readonly key: string;
+  readonly filler: boolean;
+  readonly write: Writer;
+  /** Index of this item's value in the group's fetched values. */
+  readonly slot: number;
+}
+
 export interface RecordEncoder {
   readonly kind: 'record-encoder';
   readonly layout: Layout;
@@ -157,29 +165,33 @@ export function createRecordEncoder(layout: Layout, options: RecordEncoderOption
       else groups.push([c]);
     }
     const known = new Set(children.filter((c) => !c.filler).map((c) => c.name));
+    const all: ViewWriter[] = [];
     const areas = groups.map((nodes) => {
-      const writers = nodes.map((c) => ({
-        key: c.name,
-        filler: c.filler,
-        write: c.filler ? compileFiller(c) : compileNode(c),
-        node: c,
-      }));
+      const writers = nodes.map((c): ViewWriter => {
+        const w = {
+          key: c.name,
+          filler: c.filler,
+          write: c.filler ? compileFiller(c) : compileNode(c),
+          slot: all.length,
+        };
+        all.push(w);
+        return w;
+      });
       const areaSize = Math.max(...nodes.map((c) => c.size * (c.occurs?.max ?? 1)));
       return { writers, areaSize };
     });
-    return (ctx, value, pos) => {
-      let obj: Record<string, unknown>;
-      if (value === undefined && blankDefaults) obj = {};
-      else if (!isPlainObject(value)) {
-        throw new CopybookError(
-          value === undefined ? 'VALUE_MISSING' : 'VALUE_TYPE',
-          value === undefined ? 'the group is missing' : 'a group must be a JSON object',
-          {
-            field: path,
-            offset: pos,
-          },
-        );
-      } else obj = value;
+    // Values are read with one generated function of literal property loads (keys JSON-quoted),
+    // which stay monomorphic for input objects of one shape, as JSON.parse produces them.
+    const fetch = new Function(
+      'o',
+      `return [${all.map((w) => (w.filler ? 'undefined' : `o[${JSON.stringify(w.key)}]`)).join(', ')}];`,
+    ) as (o: Record<string, unknown>) => unknown[];
+    const checkKeys = (obj: Record<string, unknown>, vals: readonly unknown[], pos: number): void => {
+      let given = 0;
+      for (const v of vals) if (v !== undefined) given++;
+      let keys = 0;
+      for (const k in obj) if (Object.prototype.hasOwnProperty.call(obj, k)) keys++;
+      if (keys === given) return;
       for (const k in obj) {
         if (!known.has(k)) {
           throw new CopybookError('UNKNOWN_FIELD', `"${k.slice(0, 60)}" is not a field of ${path || 'the record'}`, {
@@ -188,16 +200,28 @@ export function createRecordEncoder(layout: Layout, options: RecordEncoderOption
           });
         }
       }
+    };
+    return (ctx, value, pos) => {
+      let obj: Record<string, unknown>;
+      if (value === undefined && blankDefaults) obj = {};
+      else if (!isPlainObject(value)) {
+        throw new CopybookError(
+          value === undefined ? 'VALUE_MISSING' : 'VALUE_TYPE',
+          value === undefined ? 'the group is missing' : 'a group must be a JSON object',
+          { field: path, offset: pos },
+        );
+      } else obj = value;
+      const vals = fetch(obj);
+      checkKeys(obj, vals, pos);
       let p = pos;
       for (const area of areas) {
         const ws = area.writers;
         if (ws.length === 1) {
-          const w = ws[0];
-          if (w !== undefined) w.write(ctx, obj[w.key], p);
-          p = packedOccurs ? ctx.next : p + area.areaSize;
-          continue;
+          const w = ws[0] as ViewWriter;
+          w.write(ctx, vals[w.slot], p);
+        } else {
+          writeViews(ctx, vals, p, ws, area.areaSize, path);
         }
-        writeViews(ctx, obj, p, ws, area.areaSize, path);
         p = packedOccurs ? ctx.next : p + area.areaSize;
       }
       ctx.next = packedOccurs ? p : pos + size;
@@ -206,18 +230,24 @@ export function createRecordEncoder(layout: Layout, options: RecordEncoderOption
 
   // Several views of a REDEFINES area: the given ones are written in order, and each must leave the
   // bytes the others wrote unchanged, or the record is ambiguous (REDEFINES_CONFLICT).
+  let scratch = new Uint8Array(256);
   const writeViews = (
     ctx: Ctx,
-    obj: Record<string, unknown>,
+    vals: readonly unknown[],
     pos: number,
-    ws: readonly { key: string; filler: boolean; write: Writer; node: LayoutNode }[],
+    ws: readonly ViewWriter[],
     areaSize: number,
     path: string,
   ): void => {
-    const given = ws.filter((w) => !w.filler && obj[w.key] !== undefined);
     let next = pos + areaSize;
-    if (given.length === 0) {
-      const first = ws.find((w) => !w.filler);
+    let given = 0;
+    let first: ViewWriter | undefined;
+    for (const w of ws) {
+      if (w.filler) continue;
+      first ??= w;
+      if (vals[w.slot] !== undefined) given++;
+    }
+    if (given === 0) {
       if (first === undefined) {
         for (const w of ws) w.write(ctx, undefined, pos);
         ctx.next = next;
@@ -233,23 +263,29 @@ export function createRecordEncoder(layout: Layout, options: RecordEncoderOption
       ctx.next = Math.max(next, ctx.next);
       return;
     }
-    for (const w of given) {
-      w.write(ctx, obj[w.key], pos);
+    for (const w of ws) {
+      if (w.filler || vals[w.slot] === undefined) continue;
+      w.write(ctx, vals[w.slot], pos);
       next = Math.max(next, ctx.next);
     }
-    if (given.length > 1) {
-      const written = ctx.buf.slice(pos, next);
-      for (const w of given) {
-        w.write(ctx, obj[w.key], pos);
-        if (!Buffer.from(ctx.buf.buffer, ctx.buf.byteOffset + pos, next - pos).equals(written)) {
-          throw new CopybookError(
-            'REDEFINES_CONFLICT',
-            `views ${given.map((g) => g.key).join(' and ')} describe different bytes`,
-            {
-              field: path === '' ? w.key : `${path}.${w.key}`,
-              offset: pos,
-            },
-          );
+    if (given > 1) {
+      const len = next - pos;
+      if (scratch.length < len) scratch = new Uint8Array(len * 2);
+      scratch.set(ctx.buf.subarray(pos, next));
+      for (const w of ws) {
+        if (w.filler || vals[w.slot] === undefined) continue;
+        w.write(ctx, vals[w.slot], pos);
+        for (let i = 0; i < len; i++) {
+          if (ctx.buf[pos + i] !== scratch[i]) {
+            throw new CopybookError(
+              'REDEFINES_CONFLICT',
+              `the views given for ${ws.map((g) => g.key).join('/')} describe different bytes`,
+              {
+                field: path === '' ? w.key : `${path}.${w.key}`,
+                offset: pos + i,
+              },
+            );
+          }
         }
       }
     }

@@ -1,5 +1,5 @@
 import { CopybookError, toHex, withContext } from './copybook-errors';
-import type { DecodedRecord, RecordDecoder } from './record-decoder';
+import { recordError, type DecodedRecord, type RecordDecoder } from './record-decoder';
 
 export type RecordFormat = 'fb' | 'vb';
 
@@ -28,6 +28,88 @@ export type SplitResult =
   | { readonly ok: true; readonly record: RawRecord }
   | { readonly ok: false; readonly error: CopybookError; readonly fatal: boolean };
 
+interface ScanState {
+  buf: Buffer;
+  pos: number;
+  /** File offset of buf[0]. */
+  fileOffset: number;
+  index: number;
+}
+
+type OnRecord = (buf: Buffer, start: number, end: number, index: number, offset: number) => void;
+
+/** Calls onRecord for every whole record in state.buf from state.pos; returns a fatal error or undefined. */
+function scan(state: ScanState, options: SplitOptions, lrecl: number, onRecord: OnRecord): CopybookError | undefined {
+  const buf = state.buf;
+  let pos = state.pos;
+  if (options.recfm === 'fb') {
+    while (pos + lrecl <= buf.length) {
+      state.index++;
+      onRecord(buf, pos, pos + lrecl, state.index, state.fileOffset + pos);
+      pos += lrecl;
+    }
+    state.pos = pos;
+    return undefined;
+  }
+  const rdwIncludesItself = (options.rdw ?? 'ibm') === 'ibm';
+  while (pos + 4 <= buf.length) {
+    const ll = ((buf[pos] as number) << 8) | (buf[pos + 1] as number);
+    const len = rdwIncludesItself ? ll - 4 : ll;
+    if (len < 0 || buf[pos + 2] !== 0 || buf[pos + 3] !== 0) {
+      state.pos = pos;
+      return new CopybookError(
+        'RDW_INVALID',
+        len < 0
+          ? `RDW length ${ll} is below 4`
+          : 'RDW bytes 3-4 are not zero (spanned records and BDWs are not supported)',
+        { file: options.file, record: state.index + 1, offset: state.fileOffset + pos, hex: toHex(buf, pos, pos + 4) },
+      );
+    }
+    if (pos + 4 + len > buf.length) break;
+    state.index++;
+    onRecord(buf, pos + 4, pos + 4 + len, state.index, state.fileOffset + pos + 4);
+    pos += 4 + len;
+  }
+  state.pos = pos;
+  return undefined;
+}
+
+function append(state: ScanState, chunk: Uint8Array): void {
+  const c = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  if (state.pos < state.buf.length) {
+    // Only the tail of one partial record is carried over into the next chunk.
+    state.fileOffset += state.pos;
+    state.buf = Buffer.concat([state.buf.subarray(state.pos), c]);
+  } else {
+    state.fileOffset += state.buf.length;
+    state.buf = c;
+  }
+  state.pos = 0;
+}
+
+function truncation(state: ScanState, options: SplitOptions): CopybookError | undefined {
+  const rest = state.buf.length - state.pos;
+  if (rest === 0) return undefined;
+  return new CopybookError(
+    'RECORD_TRUNCATED',
+    options.recfm === 'vb' && rest < 4
+      ? `the file ends inside an RDW (${rest} bytes left)`
+      : `the file ends ${rest} bytes into a record`,
+    {
+      file: options.file,
+      record: state.index + 1,
+      offset: state.fileOffset + state.pos,
+      hex: toHex(state.buf, state.pos, Math.min(state.buf.length, state.pos + 32)),
+    },
+  );
+}
+
+function lreclOf(options: SplitOptions): number {
+  const lrecl = options.lrecl ?? 0;
+  if (options.recfm === 'fb' && lrecl <= 0) throw new Error('FB records need lrecl > 0');
+  return lrecl;
+}
+
 /**
  * Splits a byte stream into records with constant memory: it holds at most one chunk plus one
  * partial record. A file that ends inside a record yields RECORD_TRUNCATED; a bad RDW is fatal.
@@ -36,74 +118,22 @@ export async function* splitRecords(
   source: AsyncIterable<Uint8Array>,
   options: SplitOptions,
 ): AsyncGenerator<SplitResult> {
-  const vb = options.recfm === 'vb';
-  const lrecl = options.lrecl ?? 0;
-  if (!vb && lrecl <= 0) throw new Error('splitRecords: FB needs lrecl > 0');
-  const rdwIncludesItself = (options.rdw ?? 'ibm') === 'ibm';
-  let buf: Buffer = Buffer.alloc(0);
-  let pos = 0;
-  let fileOffset = 0; // file offset of buf[0]
-  let index = 0;
+  const lrecl = lreclOf(options);
+  const state: ScanState = { buf: Buffer.alloc(0), pos: 0, fileOffset: 0, index: 0 };
   for await (const chunk of source) {
-    const c = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-    if (pos < buf.length) {
-      fileOffset += pos;
-      buf = Buffer.concat([buf.subarray(pos), c]);
-    } else {
-      fileOffset += buf.length;
-      buf = c;
-    }
-    pos = 0;
-    for (;;) {
-      if (!vb) {
-        if (pos + lrecl > buf.length) break;
-        index++;
-        yield { ok: true, record: { index, offset: fileOffset + pos, bytes: buf.subarray(pos, pos + lrecl) } };
-        pos += lrecl;
-        continue;
-      }
-      if (pos + 4 > buf.length) break;
-      const ll = ((buf[pos] as number) << 8) | (buf[pos + 1] as number);
-      const len = rdwIncludesItself ? ll - 4 : ll;
-      if (len < 0 || buf[pos + 2] !== 0 || buf[pos + 3] !== 0) {
-        yield {
-          ok: false,
-          fatal: true,
-          error: new CopybookError(
-            'RDW_INVALID',
-            len < 0
-              ? `RDW length ${ll} is below 4`
-              : 'RDW bytes 3-4 are not zero (spanned records and BDWs are not supported)',
-            { file: options.file, record: index + 1, offset: fileOffset + pos, hex: toHex(buf, pos, pos + 4) },
-          ),
-        };
-        return;
-      }
-      if (pos + 4 + len > buf.length) break;
-      index++;
-      yield { ok: true, record: { index, offset: fileOffset + pos + 4, bytes: buf.subarray(pos + 4, pos + 4 + len) } };
-      pos += 4 + len;
+    append(state, chunk);
+    const found: SplitResult[] = [];
+    const fatal = scan(state, options, lrecl, (buf, start, end, index, offset) => {
+      found.push({ ok: true, record: { index, offset, bytes: buf.subarray(start, end) } });
+    });
+    yield* found;
+    if (fatal !== undefined) {
+      yield { ok: false, error: fatal, fatal: true };
+      return;
     }
   }
-  if (pos < buf.length) {
-    const rest = buf.length - pos;
-    yield {
-      ok: false,
-      fatal: true,
-      error: new CopybookError(
-        'RECORD_TRUNCATED',
-        vb && rest < 4
-          ? `the file ends inside an RDW (${rest} bytes left)`
-          : `the file ends ${rest} bytes into a record`,
-        {
-          file: options.file,
-          record: index + 1,
-          offset: fileOffset + pos,
-          hex: toHex(buf, pos, Math.min(buf.length, pos + 32)),
-        },
-      ),
-    };
-  }
+  const cut = truncation(state, options);
+  if (cut !== undefined) yield { ok: false, error: cut, fatal: true };
 }
 
 export type DecodeResult =
@@ -123,41 +153,58 @@ export type DecodeResult =
       readonly fatal: boolean;
     };
 
-/** Splits and decodes; a bad record becomes an error result carrying file, record, offset, field and hex. */
+/**
+ * Splits and decodes, one batch of results per chunk read (one await per chunk, not per record).
+ * A bad record becomes an error result carrying file, record number, file offset, field and hex.
+ */
+export async function* decodeRecordBatches(
+  source: AsyncIterable<Uint8Array>,
+  decoder: RecordDecoder,
+  options: SplitOptions,
+): AsyncGenerator<DecodeResult[]> {
+  const lrecl = options.lrecl ?? decoder.size;
+  const opts = { ...options, lrecl };
+  const state: ScanState = { buf: Buffer.alloc(0), pos: 0, fileOffset: 0, index: 0 };
+  const fatalResult = (error: CopybookError): DecodeResult => ({
+    ok: false,
+    index: error.context.record ?? 0,
+    offset: error.context.offset ?? 0,
+    length: 0,
+    error,
+    fatal: true,
+  });
+  for await (const chunk of source) {
+    append(state, chunk);
+    const batch: DecodeResult[] = [];
+    const fatal = scan(state, opts, lrecl, (buf, start, end, index, offset) => {
+      const r = decoder.decodeAll(buf, start, end);
+      const length = end - start;
+      if (r.errors.length === 0) batch.push({ ok: true, index, offset, length, value: r.value });
+      else
+        batch.push({
+          ok: false,
+          index,
+          offset,
+          length,
+          error: locate(recordError(r.errors), options.file, index, offset),
+          fatal: false,
+        });
+    });
+    if (fatal !== undefined) batch.push(fatalResult(fatal));
+    if (batch.length > 0) yield batch;
+    if (fatal !== undefined) return;
+  }
+  const cut = truncation(state, opts);
+  if (cut !== undefined) yield [fatalResult(cut)];
+}
+
+/** Per-record form of decodeRecordBatches, for callers that want one result at a time. */
 export async function* decodeRecords(
   source: AsyncIterable<Uint8Array>,
   decoder: RecordDecoder,
   options: SplitOptions,
 ): AsyncGenerator<DecodeResult> {
-  const lrecl = options.lrecl ?? decoder.size;
-  for await (const r of splitRecords(source, { ...options, lrecl })) {
-    if (!r.ok) {
-      yield {
-        ok: false,
-        index: r.error.context.record ?? 0,
-        offset: r.error.context.offset ?? 0,
-        length: 0,
-        error: r.error,
-        fatal: r.fatal,
-      };
-      continue;
-    }
-    const { index, offset, bytes } = r.record;
-    try {
-      const value = decoder.decode(bytes, 0, bytes.length);
-      yield { ok: true, index, offset, length: bytes.length, value };
-    } catch (err) {
-      if (!(err instanceof CopybookError)) throw err;
-      yield {
-        ok: false,
-        index,
-        offset,
-        length: bytes.length,
-        error: locate(err, options.file, index, offset),
-        fatal: false,
-      };
-    }
-  }
+  for await (const batch of decodeRecordBatches(source, decoder, options)) yield* batch;
 }
 
 /** Turns record-relative offsets into file offsets, recursively, and adds the file and record number. */
