@@ -1,5 +1,6 @@
 import { CopybookError, toHex } from './copybook-errors';
-import { formatDigits, unscaledFrom } from './decimal-text';
+import { unscaledFrom } from './decimal-text';
+import { decimalFromNibbles } from './digit-string';
 import type { FieldCodec } from './field-codec';
 
 export interface PackedSpec {
@@ -12,8 +13,6 @@ export interface PackedSpec {
 // two digits a byte, the sign in the last low nibble (A, C, E, F plus; B, D minus). An even digit
 // count leaves the first high nibble as a pad, which must be zero. We write C/D (signed) or F.
 
-let digitScratch = Buffer.allocUnsafe(64);
-
 export function packedCodec(spec: PackedSpec): FieldCodec {
   const n = spec.digits;
   const size = Math.floor(n / 2) + 1;
@@ -21,8 +20,7 @@ export function packedCodec(spec: PackedSpec): FieldCodec {
   const pad = nibbles - n;
 
   const decode = (buf: Uint8Array, pos: number): string => {
-    if (digitScratch.length < nibbles) digitScratch = Buffer.allocUnsafe(nibbles * 2);
-    const d = digitScratch;
+    let firstNonZero = -1;
     for (let k = 0; k < nibbles; k++) {
       const b = buf[pos + (k >>> 1)] as number;
       const v = k & 1 ? b & 0x0f : b >>> 4;
@@ -33,24 +31,28 @@ export function packedCodec(spec: PackedSpec): FieldCodec {
           size,
           `nibble ${v.toString(16).toUpperCase()} at digit ${k + 1 - pad} is not a decimal digit`,
         );
-      d[k] = 0x30 + v;
+      if (v !== 0 && firstNonZero < 0) {
+        if (k < pad) throw invalid(buf, pos, size, 'the pad nibble of an even-digit packed field is not zero');
+        firstNonZero = k - pad;
+      }
     }
-    if (pad === 1 && d[0] !== 0x30)
-      throw invalid(buf, pos, size, 'the pad nibble of an even-digit packed field is not zero');
     const sign = (buf[pos + size - 1] as number) & 0x0f;
     let negative = false;
     if (sign === 0x0d || sign === 0x0b) {
-      if (!spec.signed)
+      if (!spec.signed) {
         throw new CopybookError(
           'SIGN_INVALID',
           `negative sign nibble ${sign.toString(16).toUpperCase()} in an unsigned field`,
-          { hex: toHex(buf, pos, pos + size) },
+          {
+            hex: toHex(buf, pos, pos + size),
+          },
         );
+      }
       negative = true;
     } else if (sign < 0x0a) {
       throw invalid(buf, pos, size, `sign nibble ${sign.toString(16).toUpperCase()} is not a valid sign (A-F)`);
     }
-    return formatDigits(negative, pad === 1 ? d.subarray(1) : d, n, spec.scale);
+    return decimalFromNibbles(buf, pos, pad, n, firstNonZero, spec.scale, negative);
   };
 
   const encode = (value: unknown, buf: Uint8Array, pos: number): void => {

@@ -333,8 +333,8 @@ export function createRecordDecoder(layout: Layout, options: RecordCodecOptions)
   let lastLength = 0;
 
   const decodeAll = (buf: Uint8Array, start = 0, end = buf.length): DecodeOutcome => {
-    ctx.indices.length = 0;
-    ctx.errors.length = 0;
+    if (ctx.indices.length !== 0) ctx.indices.length = 0;
+    if (ctx.errors.length !== 0) ctx.errors.length = 0;
     if (counterSlots.size > 0) ctx.counters.fill(Number.NaN);
     // Readers work on absolute positions in the caller's buffer: no copy, no view per record.
     ctx.buf = buf;

@@ -1,6 +1,7 @@
 import { CopybookError, toHex } from './copybook-errors';
 import type { CodePage } from './code-page';
 import { formatDigits, unscaledFrom } from './decimal-text';
+import { decimalFromDigits } from './digit-string';
 import type { FieldCodec } from './field-codec';
 
 export interface ZonedSpec {
@@ -30,7 +31,9 @@ for (let d = 0; d <= 9; d++) {
 const asciiPositivePunch = [0x7b, 0x41, 0x42, 0x43, 0x44, 0x45, 0x46, 0x47, 0x48, 0x49];
 const asciiNegativePunch = [0x7d, 0x4a, 0x4b, 0x4c, 0x4d, 0x4e, 0x4f, 0x50, 0x51, 0x52];
 
-let digitScratch = Buffer.allocUnsafe(64);
+// byte -> its digit character ('0'-'9'), for plain and overpunched bytes alike (validated separately)
+const ebcdicDigitChars = Uint16Array.from({ length: 256 }, (_, b) => 0x30 + Math.min(b & 0x0f, 9));
+const asciiDigitChars = Uint16Array.from({ length: 256 }, (_, b) => 0x30 + Math.max(asciiSign[b] ?? 0, 0));
 
 export function zonedCodec(spec: ZonedSpec, page: CodePage): FieldCodec {
   const n = spec.digits;
@@ -40,6 +43,9 @@ export function zonedCodec(spec: ZonedSpec, page: CodePage): FieldCodec {
   const firstDigit = spec.signSeparate && spec.signPosition === 'leading' ? 1 : 0;
   const signDigit = !spec.signed || spec.signSeparate ? -1 : spec.signPosition === 'leading' ? 0 : n - 1;
   const signByteAt = spec.signSeparate ? (spec.signPosition === 'leading' ? 0 : n) : -1;
+  // The digit that carries a sign zone: the overpunched one, or (EBCDIC unsigned) the last one.
+  const signAt = signDigit >= 0 ? signDigit : !spec.signed && ebcdic ? n - 1 : -1;
+  const digitChars = ebcdic ? ebcdicDigitChars : asciiDigitChars;
   const bad = (
     buf: Uint8Array,
     pos: number,
@@ -53,45 +59,45 @@ export function zonedCodec(spec: ZonedSpec, page: CodePage): FieldCodec {
 
   const decode = (buf: Uint8Array, pos: number): string => {
     if (spec.blankWhenZero && isBlank(buf, pos)) return formatDigits(false, zeroDigits(n), n, spec.scale);
-    if (digitScratch.length < n) digitScratch = Buffer.allocUnsafe(n * 2);
-    const d = digitScratch;
     let negative = false;
+    let firstNonZero = -1;
     const base = pos + firstDigit;
-    // The last digit of an unsigned EBCDIC field may carry C (or F) as IBM compilers accept either.
-    const lastUnsigned = !spec.signed && ebcdic ? n - 1 : -1;
+    // Every byte but the sign digit: zone F (EBCDIC) or 0x3_ (ASCII) with a digit below it.
     for (let i = 0; i < n; i++) {
-      const b = buf[base + i] as number;
-      if (i === signDigit || i === lastUnsigned) {
-        if (ebcdic) {
-          const zone = b >>> 4;
-          const digit = b & 0x0f;
-          if (digit > 9) throw bad(buf, pos, `byte ${hex2(b)} is not a digit with a sign zone`);
-          if (zone === 0x0d || zone === 0x0b) {
-            if (!spec.signed) throw bad(buf, pos, `negative sign zone ${hex2(b)} in an unsigned field`, 'SIGN_INVALID');
-            negative = true;
-          } else if (zone !== 0x0c && zone !== 0x0f && zone !== 0x0a && zone !== 0x0e) {
-            throw bad(buf, pos, `byte ${hex2(b)} has no valid sign zone (A-F)`);
-          }
-          d[i] = 0x30 + digit;
-        } else {
-          const v = asciiSign[b] as number;
-          if (v < 0 || (!spec.signed && b !== 0x30 + v))
-            throw bad(buf, pos, `byte ${hex2(b)} is not a digit or an overpunched sign`);
-          if (asciiNegative[b] === 1) negative = true;
-          d[i] = 0x30 + v;
+      if (i === signAt) continue;
+      const v = (buf[base + i] as number) - zero;
+      if (v < 0 || v > 9)
+        throw bad(buf, pos, `byte ${hex2(buf[base + i] as number)} at position ${i + 1 + firstDigit} is not a digit`);
+      if (firstNonZero < 0 && v !== 0) firstNonZero = i;
+    }
+    if (signAt >= 0) {
+      const b = buf[base + signAt] as number;
+      let digit: number;
+      if (ebcdic) {
+        // The last digit of an unsigned field may carry C (or F) as IBM compilers accept either.
+        const zone = b >>> 4;
+        digit = b & 0x0f;
+        if (digit > 9) throw bad(buf, pos, `byte ${hex2(b)} is not a digit with a sign zone`);
+        if (zone === 0x0d || zone === 0x0b) {
+          if (!spec.signed) throw bad(buf, pos, `negative sign zone ${hex2(b)} in an unsigned field`, 'SIGN_INVALID');
+          negative = true;
+        } else if (zone !== 0x0c && zone !== 0x0f && zone !== 0x0a && zone !== 0x0e) {
+          throw bad(buf, pos, `byte ${hex2(b)} has no valid sign zone (A-F)`);
         }
-        continue;
+      } else {
+        digit = asciiSign[b] as number;
+        if (digit < 0 || (!spec.signed && b !== 0x30 + digit))
+          throw bad(buf, pos, `byte ${hex2(b)} is not a digit or an overpunched sign`);
+        if (asciiNegative[b] === 1) negative = true;
       }
-      const v = b - zero;
-      if (v < 0 || v > 9) throw bad(buf, pos, `byte ${hex2(b)} at position ${i + 1 + firstDigit} is not a digit`);
-      d[i] = 0x30 + v;
+      if (digit !== 0 && (firstNonZero < 0 || signAt < firstNonZero)) firstNonZero = signAt;
     }
     if (signByteAt >= 0) {
       const s = buf[pos + signByteAt] as number;
       if (s === page.minus) negative = true;
       else if (s !== page.plus) throw bad(buf, pos, `separate sign byte ${hex2(s)} is neither + nor -`, 'SIGN_INVALID');
     }
-    return formatDigits(negative, d, n, spec.scale);
+    return decimalFromDigits(digitChars, buf, base, n, firstNonZero, spec.scale, negative);
   };
 
   const encode = (value: unknown, buf: Uint8Array, pos: number): void => {

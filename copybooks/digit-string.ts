@@ -1,0 +1,135 @@
+// Builds a decimal string straight from a field's bytes: `table` maps each byte to its digit
+// character, so no intermediate digit buffer is filled and copied. The string for one shape
+// (sign, integer digits, decimals) comes from one generated String.fromCharCode call of fixed
+// arity, created on first use and shared by every field of that shape.
+
+type ShapeBuilder = (t: Uint16Array, b: Uint8Array, p: number) => string;
+
+const shapes: ShapeBuilder[][][] = [[], []];
+
+function shape(negative: boolean, intDigits: number, decimals: number): ShapeBuilder {
+  const bySign = shapes[negative ? 1 : 0] as ShapeBuilder[][];
+  let byInt = bySign[intDigits];
+  if (byInt === undefined) {
+    byInt = [];
+    bySign[intDigits] = byInt;
+  }
+  let f = byInt[decimals];
+  if (f === undefined) {
+    const codes: string[] = negative ? ['45'] : [];
+    for (let i = 0; i < intDigits; i++) codes.push(`t[b[p + ${i}]]`);
+    if (decimals > 0) {
+      codes.push('46');
+      for (let i = 0; i < decimals; i++) codes.push(`t[b[p + ${intDigits + i}]]`);
+    }
+    f = new Function('t', 'b', 'p', `return String.fromCharCode(${codes.join(', ')});`) as ShapeBuilder;
+    byInt[decimals] = f;
+  }
+  return f;
+}
+
+const LIMIT = 40;
+
+/**
+ * The value of the n digits at buf[base, base+n) as a decimal string with `scale` decimals.
+ * `firstNonZero` is the index (0-based, within the n digits) of the first non-zero digit, or -1.
+ */
+export function decimalFromDigits(
+  table: Uint16Array,
+  buf: Uint8Array,
+  base: number,
+  n: number,
+  firstNonZero: number,
+  scale: number,
+  negative: boolean,
+): string {
+  if (scale <= 0) {
+    if (firstNonZero < 0) return negative ? '-0' : '0';
+    const len = n - firstNonZero;
+    const s =
+      len <= LIMIT
+        ? shape(negative, len, 0)(table, buf, base + firstNonZero)
+        : slowDigits(negative, table, buf, base + firstNonZero, len);
+    return scale === 0 ? s : s + '0'.repeat(-scale);
+  }
+  if (scale >= n) {
+    const frac = shape(false, n, 0)(table, buf, base);
+    return `${negative ? '-' : ''}0.${'0'.repeat(scale - n)}${frac}`;
+  }
+  const intLen = n - scale;
+  const start = firstNonZero >= 0 && firstNonZero < intLen ? firstNonZero : intLen - 1;
+  const a = intLen - start;
+  if (a + scale <= LIMIT) return shape(negative, a, scale)(table, buf, base + start);
+  const all = slowDigits(false, table, buf, base + start, a + scale);
+  return `${negative ? '-' : ''}${all.slice(0, a)}.${all.slice(a)}`;
+}
+
+function slowDigits(negative: boolean, table: Uint16Array, buf: Uint8Array, p: number, len: number): string {
+  let s = negative ? '-' : '';
+  for (let i = 0; i < len; i++) s += String.fromCharCode(table[buf[p + i] as number] as number);
+  return s;
+}
+
+// Packed decimal: digit k of the field sits in the high nibble of byte k/2 when k is even, in the
+// low nibble when odd (counting from the first digit nibble, `first`).
+const highChars = Uint16Array.from({ length: 256 }, (_, b) => 0x30 + (b >>> 4));
+const lowChars = Uint16Array.from({ length: 256 }, (_, b) => 0x30 + (b & 0x0f));
+
+type NibbleBuilder = (h: Uint16Array, l: Uint16Array, b: Uint8Array, p: number) => string;
+
+const nibbleShapes = new Map<number, NibbleBuilder>();
+
+function nibbleShape(negative: boolean, first: number, intDigits: number, decimals: number): NibbleBuilder {
+  const key = (negative ? 1 : 0) + 2 * (first & 1) + 4 * intDigits + 256 * decimals;
+  let f = nibbleShapes.get(key);
+  if (f === undefined) {
+    const digit = (k: number): string => {
+      const nib = (first & 1) + k;
+      return `${nib & 1 ? 'l' : 'h'}[b[p + ${nib >>> 1}]]`;
+    };
+    const codes: string[] = negative ? ['45'] : [];
+    for (let i = 0; i < intDigits; i++) codes.push(digit(i));
+    if (decimals > 0) {
+      codes.push('46');
+      for (let i = 0; i < decimals; i++) codes.push(digit(intDigits + i));
+    }
+    f = new Function('h', 'l', 'b', 'p', `return String.fromCharCode(${codes.join(', ')});`) as NibbleBuilder;
+    nibbleShapes.set(key, f);
+  }
+  return f;
+}
+
+/**
+ * The value of the n digit nibbles starting at nibble `first` of buf[pos...] (0 = high nibble of
+ * buf[pos]) as a decimal string; firstNonZero is relative to the first digit, or -1.
+ */
+export function decimalFromNibbles(
+  buf: Uint8Array,
+  pos: number,
+  first: number,
+  n: number,
+  firstNonZero: number,
+  scale: number,
+  negative: boolean,
+): string {
+  let start: number;
+  let a: number;
+  let decimals: number;
+  if (scale <= 0) {
+    if (firstNonZero < 0) return negative ? '-0' : '0';
+    start = firstNonZero;
+    a = n - firstNonZero;
+    decimals = 0;
+  } else if (scale >= n) {
+    const frac = nibbleShape(false, first, n, 0)(highChars, lowChars, buf, pos + (first >>> 1));
+    return `${negative ? '-' : ''}0.${'0'.repeat(scale - n)}${frac}`;
+  } else {
+    const intLen = n - scale;
+    start = firstNonZero >= 0 && firstNonZero < intLen ? firstNonZero : intLen - 1;
+    a = intLen - start;
+    decimals = scale;
+  }
+  const nib = first + start;
+  const s = nibbleShape(negative, nib, a, decimals)(highChars, lowChars, buf, pos + (nib >>> 1));
+  return scale < 0 ? s + '0'.repeat(-scale) : s;
+}
