@@ -69,8 +69,27 @@ function prepare(cmd: Command, copybook: string, flags: CodecFlags): { layout: L
   }
 }
 
+/** Writes with back-pressure; rejects when the stream failed (for example EPIPE when piped into `head`). */
 async function writeOut(out: NodeJS.WritableStream, text: string): Promise<void> {
-  if (!out.write(text)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
+  const failure = (out as NodeJS.WritableStream & { errored?: Error | null }).errored;
+  if (failure) throw failure;
+  if (out.write(text)) return;
+  await new Promise<void>((resolve, reject) => {
+    const onDrain = (): void => {
+      out.off('error', onError);
+      resolve();
+    };
+    const onError = (err: Error): void => {
+      out.off('drain', onDrain);
+      reject(err);
+    };
+    out.once('drain', onDrain);
+    out.once('error', onError);
+  });
+}
+
+function isBrokenPipe(err: unknown): boolean {
+  return err instanceof Error && (err as NodeJS.ErrnoException).code === 'EPIPE';
 }
 
 export function registerCopybookCommands(program: Command): void {
@@ -149,6 +168,8 @@ export function registerCopybookCommands(program: Command): void {
         const decoder = createRecordDecoder(layout, { codePage: page, occurs: opts.occurs, trim: opts.trim });
         const csv = opts.format === 'csv' ? createCsvFormatter(layout) : undefined;
         const out: NodeJS.WritableStream = opts.out === undefined ? process.stdout : createWriteStream(opts.out);
+        // A reader that goes away (`| head`) is not a failure: decoding just stops.
+        out.on('error', () => undefined);
         const progress = createProgressMeter(process.stderr, 'decode', total);
         let good = 0;
         let bad = 0;
@@ -189,8 +210,10 @@ export function registerCopybookCommands(program: Command): void {
           }
           if (lines.length > 0) await writeOut(out, `${lines.join('\n')}\n`);
         } catch (err) {
-          process.stderr.write(`${describe(err)}\n`);
-          bad++;
+          if (!isBrokenPipe(err)) {
+            process.stderr.write(`${describe(err)}\n`);
+            bad++;
+          }
         } finally {
           progress.tick(seen, bytes);
           progress.done();
