@@ -1,0 +1,314 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { isChannel, type Channel } from '../domain/channel';
+import { migrate } from '../store/sqlite/sqlite-migrations';
+import { WEBHOOK_MIGRATIONS } from '../store/sqlite/webhook-migrations';
+
+// The durable delivery table in the hub's SQLite file, reached through its own connection (WAL lets the
+// CLI use it while the hub runs). Every method is one transaction. Lifecycle of a delivery:
+//   pending ──2xx──▶ delivered
+//      │ └─no callback URL──▶ skipped_no_endpoint
+//      └─failure──▶ failed ──(retry)──▶ delivered | failed | dead (after the schedule)
+// A 410 disables the channel's endpoint: its deliveries wait (pending/failed) until `enable`.
+
+export const DELIVERY_STATUSES = ['pending', 'failed', 'delivered', 'dead', 'skipped_no_endpoint'] as const;
+export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+
+export interface NewDelivery {
+  readonly eventId: string;
+  readonly eventType: string;
+  readonly channel: Channel;
+  readonly paymentId: string;
+  readonly payload: string;
+  readonly status: 'pending' | 'skipped_no_endpoint';
+}
+
+export interface Delivery {
+  readonly id: number;
+  readonly eventId: string;
+  readonly eventType: string;
+  readonly channel: Channel;
+  readonly paymentId: string;
+  readonly payload: string;
+  readonly status: DeliveryStatus;
+  readonly attempts: number;
+  readonly nextAttemptAt: string;
+  readonly firstFailedAt: string | null;
+  readonly lastStatus: number | null;
+  readonly lastError: string | null;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly deliveredAt: string | null;
+}
+
+/** What one attempt came to; the dispatcher decides, the store records. */
+export type DeliveryResult =
+  | { readonly id: number; readonly kind: 'delivered'; readonly httpStatus: number }
+  | {
+      readonly id: number;
+      readonly kind: 'retry';
+      readonly httpStatus: number | null;
+      readonly error: string;
+      readonly nextAttemptAt: Date;
+    }
+  | { readonly id: number; readonly kind: 'dead'; readonly httpStatus: number | null; readonly error: string }
+  /** 410 Gone: the channel's endpoint is disabled; the delivery waits for `enable`. */
+  | { readonly id: number; readonly kind: 'gone'; readonly channel: Channel }
+  /** The channel has no callback URL (any more). */
+  | { readonly id: number; readonly kind: 'skipped' };
+
+export interface DeliveryFilter {
+  readonly channel?: Channel;
+  readonly status?: DeliveryStatus;
+  readonly paymentId?: string;
+  readonly limit?: number;
+}
+
+export interface RedeliverySelector {
+  /** A delivery id (digits) or an event id (`<paymentId>:<STATUS>`, the `webhook-id`). */
+  readonly id?: string;
+  readonly channel?: Channel;
+  /** Every dead delivery (of the channel, when given). */
+  readonly dead?: boolean;
+  /** Every delivery skipped for want of a callback URL (after one has been configured). */
+  readonly skipped?: boolean;
+}
+
+export interface EndpointState {
+  readonly channel: Channel;
+  readonly disabledAt: string | null;
+  readonly disabledReason: string | null;
+}
+
+export interface DeliveryStore {
+  /** Inserts new deliveries; an event already there (same event id and channel) is left as it is. */
+  insert(deliveries: readonly NewDelivery[], now: Date): number;
+  /**
+   * Leases up to `limit` due deliveries: not leased, endpoint enabled, and the oldest unfinished one
+   * of its payment (a later event waits until the earlier is delivered, dead or skipped).
+   */
+  claimDue(limit: number, leaseMs: number, now: Date): Delivery[];
+  record(results: readonly DeliveryResult[], now: Date): void;
+  dropLeases(): number;
+  list(filter: DeliveryFilter): Delivery[];
+  redeliver(selector: RedeliverySelector, now: Date): Delivery[];
+  disabledChannels(): Channel[];
+  endpoint(channel: Channel): EndpointState;
+  /** Turns a channel's endpoint back on; its waiting deliveries are due now with a fresh retry window. */
+  enable(channel: Channel, now: Date): { readonly wasDisabled: boolean; readonly waiting: number };
+  close(): void;
+}
+
+interface DeliveryRow {
+  id: number;
+  event_id: string;
+  event_type: string;
+  channel: string;
+  payment_id: string;
+  payload: string;
+  status: string;
+  attempts: number;
+  next_attempt_at: string;
+  first_failed_at: string | null;
+  last_status: number | null;
+  last_error: string | null;
+  created_at: string;
+  updated_at: string;
+  delivered_at: string | null;
+}
+
+export function openDeliveryStore(opts: { file: string; synchronous?: 'FULL' | 'NORMAL' }): DeliveryStore {
+  fs.mkdirSync(path.dirname(opts.file), { recursive: true });
+  const db = new Database(opts.file);
+  db.pragma('journal_mode = WAL');
+  // NORMAL is enough here: a lost commit of a delivery result means one more delivery (at least once),
+  // and the insert that consumes an outbox row is idempotent by event id.
+  db.pragma(`synchronous = ${opts.synchronous ?? 'NORMAL'}`);
+  db.pragma('busy_timeout = 5000');
+  migrate(db, WEBHOOK_MIGRATIONS);
+
+  const insertOne = db.prepare(`INSERT INTO webhook_deliveries (event_id, event_type, channel, payment_id, payload,
+    status, next_attempt_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+    ON CONFLICT (event_id, channel) DO NOTHING`);
+  const selectDue = db.prepare(`SELECT d.* FROM webhook_deliveries d
+    WHERE d.status IN ('pending', 'failed') AND d.next_attempt_at <= @now
+      AND (d.lease_until IS NULL OR d.lease_until <= @now)
+      AND d.channel NOT IN (SELECT channel FROM webhook_endpoints WHERE disabled_at IS NOT NULL)
+      AND NOT EXISTS (SELECT 1 FROM webhook_deliveries e WHERE e.payment_id = d.payment_id
+        AND e.channel = d.channel AND e.id < d.id AND e.status IN ('pending', 'failed'))
+    ORDER BY d.next_attempt_at, d.id LIMIT @limit`);
+  const lease = db.prepare('UPDATE webhook_deliveries SET lease_until = ? WHERE id = ?');
+  const markDelivered = db.prepare(`UPDATE webhook_deliveries SET status = 'delivered', attempts = attempts + 1,
+    last_status = ?, last_error = NULL, lease_until = NULL, delivered_at = ?, updated_at = ? WHERE id = ?`);
+  const markRetry = db.prepare(`UPDATE webhook_deliveries SET status = 'failed', attempts = attempts + 1,
+    last_status = ?, last_error = ?, next_attempt_at = ?, first_failed_at = COALESCE(first_failed_at, ?),
+    lease_until = NULL, updated_at = ? WHERE id = ?`);
+  const markDead = db.prepare(`UPDATE webhook_deliveries SET status = 'dead', attempts = attempts + 1,
+    last_status = ?, last_error = ?, lease_until = NULL, updated_at = ? WHERE id = ?`);
+  const markGone = db.prepare(`UPDATE webhook_deliveries SET status = 'failed', attempts = attempts + 1,
+    last_status = 410, last_error = 'the endpoint answered 410 Gone; endpoint disabled', next_attempt_at = ?,
+    lease_until = NULL, updated_at = ? WHERE id = ?`);
+  const markSkipped = db.prepare(`UPDATE webhook_deliveries SET status = 'skipped_no_endpoint', lease_until = NULL,
+    last_error = 'the channel has no callback URL', updated_at = ? WHERE id = ?`);
+  const disable = db.prepare(`INSERT INTO webhook_endpoints (channel, disabled_at, disabled_reason, updated_at)
+    VALUES (?, ?, ?, ?) ON CONFLICT (channel) DO UPDATE SET disabled_at = excluded.disabled_at,
+    disabled_reason = excluded.disabled_reason, updated_at = excluded.updated_at
+    WHERE webhook_endpoints.disabled_at IS NULL`);
+  const enableEndpoint = db.prepare(`UPDATE webhook_endpoints SET disabled_at = NULL, disabled_reason = NULL,
+    updated_at = ? WHERE channel = ? AND disabled_at IS NOT NULL`);
+  const refreshWaiting = db.prepare(`UPDATE webhook_deliveries SET next_attempt_at = ?, first_failed_at = NULL,
+    updated_at = ? WHERE channel = ? AND status IN ('pending', 'failed')`);
+  const selectEndpoint = db.prepare('SELECT * FROM webhook_endpoints WHERE channel = ?');
+  const selectDisabled = db.prepare('SELECT channel FROM webhook_endpoints WHERE disabled_at IS NOT NULL');
+  const dropAll = db.prepare('UPDATE webhook_deliveries SET lease_until = NULL WHERE lease_until IS NOT NULL');
+  const reopen = db.prepare(`UPDATE webhook_deliveries SET status = 'pending', attempts = 0, first_failed_at = NULL,
+    next_attempt_at = ?, updated_at = ? WHERE id = ? RETURNING *`);
+
+  const claim = db.transaction((limit: number, leaseMs: number, now: Date): Delivery[] => {
+    const nowIso = now.toISOString();
+    const rows = selectDue.all({ now: nowIso, limit }) as DeliveryRow[];
+    const until = new Date(now.getTime() + leaseMs).toISOString();
+    for (const r of rows) lease.run(until, r.id);
+    return rows.map(toDelivery);
+  });
+
+  const record = db.transaction((results: readonly DeliveryResult[], now: Date) => {
+    const at = now.toISOString();
+    for (const r of results) {
+      switch (r.kind) {
+        case 'delivered':
+          markDelivered.run(r.httpStatus, at, at, r.id);
+          break;
+        case 'retry':
+          markRetry.run(r.httpStatus, r.error.slice(0, 500), r.nextAttemptAt.toISOString(), at, at, r.id);
+          break;
+        case 'dead':
+          markDead.run(r.httpStatus, r.error.slice(0, 500), at, r.id);
+          break;
+        case 'gone':
+          markGone.run(at, at, r.id);
+          disable.run(r.channel, at, 'the endpoint answered 410 Gone', at);
+          break;
+        case 'skipped':
+          markSkipped.run(at, r.id);
+          break;
+        default: {
+          const never: never = r;
+          throw new Error(`unknown delivery result ${JSON.stringify(never)}`);
+        }
+      }
+    }
+  });
+
+  const insert = db.transaction((deliveries: readonly NewDelivery[], now: Date): number => {
+    const at = now.toISOString();
+    let n = 0;
+    for (const d of deliveries) {
+      n += insertOne.run(d.eventId, d.eventType, d.channel, d.paymentId, d.payload, d.status, at, at, at).changes;
+    }
+    return n;
+  });
+
+  const redeliver = db.transaction((sel: RedeliverySelector, now: Date): Delivery[] => {
+    const where: string[] = [];
+    const params: Record<string, string | number> = {};
+    if (sel.id !== undefined) {
+      if (/^\d+$/.test(sel.id)) {
+        where.push('id = @id');
+        params.id = Number(sel.id);
+      } else {
+        where.push('event_id = @eventId');
+        params.eventId = sel.id;
+      }
+    }
+    if (sel.channel !== undefined) {
+      where.push('channel = @channel');
+      params.channel = sel.channel;
+    }
+    const statuses: string[] = [];
+    if (sel.dead) statuses.push("'dead'");
+    if (sel.skipped) statuses.push("'skipped_no_endpoint'");
+    if (statuses.length > 0) where.push(`status IN (${statuses.join(', ')})`);
+    if (sel.id === undefined && statuses.length === 0) return [];
+    const ids = db
+      .prepare(`SELECT id FROM webhook_deliveries WHERE ${where.join(' AND ')} ORDER BY id`)
+      .all(params) as Array<{ id: number }>;
+    const at = now.toISOString();
+    return ids.map(({ id }) => toDelivery(reopen.get(at, at, id) as DeliveryRow));
+  });
+
+  const enable = db.transaction((channel: Channel, now: Date) => {
+    const at = now.toISOString();
+    const wasDisabled = enableEndpoint.run(at, channel).changes > 0;
+    const waiting = wasDisabled ? refreshWaiting.run(at, at, channel).changes : 0;
+    return { wasDisabled, waiting };
+  });
+
+  return Object.freeze({
+    insert: (deliveries: readonly NewDelivery[], now: Date) => (deliveries.length === 0 ? 0 : insert(deliveries, now)),
+    claimDue: (limit: number, leaseMs: number, now: Date) => (limit <= 0 ? [] : claim(limit, leaseMs, now)),
+    record: (results: readonly DeliveryResult[], now: Date) => {
+      if (results.length > 0) record(results, now);
+    },
+    dropLeases: () => dropAll.run().changes,
+    list(filter: DeliveryFilter): Delivery[] {
+      const where: string[] = [];
+      const params: Record<string, string | number> = { limit: filter.limit ?? 100 };
+      if (filter.channel !== undefined) {
+        where.push('channel = @channel');
+        params.channel = filter.channel;
+      }
+      if (filter.status !== undefined) {
+        where.push('status = @status');
+        params.status = filter.status;
+      }
+      if (filter.paymentId !== undefined) {
+        where.push('payment_id = @paymentId');
+        params.paymentId = filter.paymentId;
+      }
+      const sql = `SELECT * FROM webhook_deliveries ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
+        ORDER BY id DESC LIMIT @limit`;
+      return (db.prepare(sql).all(params) as DeliveryRow[]).map(toDelivery);
+    },
+    redeliver: (sel: RedeliverySelector, now: Date) => redeliver(sel, now),
+    disabledChannels: () =>
+      (selectDisabled.all() as Array<{ channel: string }>).map((r) => r.channel).filter(isChannel),
+    endpoint(channel: Channel): EndpointState {
+      const r = selectEndpoint.get(channel) as
+        { disabled_at: string | null; disabled_reason: string | null } | undefined;
+      return { channel, disabledAt: r?.disabled_at ?? null, disabledReason: r?.disabled_reason ?? null };
+    },
+    enable: (channel: Channel, now: Date) => enable(channel, now),
+    close: () => {
+      if (db.open) db.close();
+    },
+  });
+}
+
+function isStatus(s: string): s is DeliveryStatus {
+  return (DELIVERY_STATUSES as readonly string[]).includes(s);
+}
+
+function toDelivery(r: DeliveryRow): Delivery {
+  if (!isChannel(r.channel) || !isStatus(r.status)) {
+    throw new Error(`webhook delivery ${r.id} has an unreadable row (channel/status)`);
+  }
+  return {
+    id: r.id,
+    eventId: r.event_id,
+    eventType: r.event_type,
+    channel: r.channel,
+    paymentId: r.payment_id,
+    payload: r.payload,
+    status: r.status,
+    attempts: r.attempts,
+    nextAttemptAt: r.next_attempt_at,
+    firstFailedAt: r.first_failed_at,
+    lastStatus: r.last_status,
+    lastError: r.last_error,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+    deliveredAt: r.delivered_at,
+  };
+}
