@@ -170,7 +170,7 @@ export function createRecordDecoder(layout: Layout, options: RecordCodecOptions)
     );
     // The record object is built by one object literal with the copybook's keys in order (a plan
     // generated once per group; keys are JSON-quoted), which V8 allocates with a fixed shape.
-    const make = new Function('v', `return {${keys.map((k, i) => `${JSON.stringify(k)}: v[${i}]`).join(', ')}};`) as (
+    const make = new Function('v', `return {${keys.map((k, i) => `${literalKey(k)}: v[${i}]`).join(', ')}};`) as (
       v: readonly (DecodedValue | undefined)[],
     ) => DecodedRecord;
     const vals: (DecodedValue | undefined)[] = new Array<DecodedValue | undefined>(keys.length).fill(undefined);
@@ -322,6 +322,10 @@ export function createRecordDecoder(layout: Layout, options: RecordCodecOptions)
       ? compileGroup(roots[0].children, roots[0].size)
       : compileGroup(roots, layout.size);
 
+  const fast = layout.hasOccursDependingOn
+    ? undefined
+    : compileFastPath(keepRoot ? undefined : roots[0], roots, page, trim);
+
   const ctx: Ctx = {
     buf: new Uint8Array(0),
     end: 0,
@@ -333,6 +337,16 @@ export function createRecordDecoder(layout: Layout, options: RecordCodecOptions)
   let lastLength = 0;
 
   const decodeAll = (buf: Uint8Array, start = 0, end = buf.length): DecodeOutcome => {
+    if (fast !== undefined && end - start >= layout.size) {
+      try {
+        const value = fast(buf, start);
+        lastLength = layout.size;
+        return { value, errors: NO_ERRORS };
+      } catch (err) {
+        if (!(err instanceof CopybookError)) throw err;
+        // Not lost: the full plan below decodes the record again and reports every bad field.
+      }
+    }
     if (ctx.indices.length !== 0) ctx.indices.length = 0;
     if (ctx.errors.length !== 0) ctx.errors.length = 0;
     if (counterSlots.size > 0) ctx.counters.fill(Number.NaN);
@@ -371,6 +385,59 @@ export function createRecordDecoder(layout: Layout, options: RecordCodecOptions)
       );
     },
   });
+}
+
+type FastDecode = (buf: Uint8Array, base: number) => DecodedRecord;
+
+/** A key for generated object literals: JSON-quoted, and computed for "__proto__" so it stays an own property. */
+export function literalKey(name: string): string {
+  return name === '__proto__' ? `[${JSON.stringify(name)}]` : JSON.stringify(name);
+}
+
+/**
+ * The fast path for whole records without OCCURS DEPENDING ON: one generated function per layout
+ * that builds the nested record as object literals, calling each field's codec at its constant
+ * offset. It assumes every field is valid; the first codec error makes the caller fall back to
+ * the full plan, which tells REDEFINES views apart and reports every bad field.
+ */
+function compileFastPath(
+  collapse: LayoutNode | undefined,
+  roots: readonly LayoutNode[],
+  page: CodePage,
+  trim: 'pad' | 'none',
+): FastDecode | undefined {
+  const codecs: FieldCodec[] = [];
+  const helpers: string[] = [];
+  const pos = (base: string, rel: number): string => (rel === 0 ? base : `${base} + ${rel}`);
+  // `base` is the JS expression for the byte position where item n (its first occurrence) starts.
+  const value = (n: LayoutNode, base: string): string => {
+    const occurs = n.occurs;
+    if (n.kind === 'field') {
+      const k = codecs.push(codecFor(n, page, trim)) - 1;
+      return occurs === undefined ? `d${k}(b, ${base})` : `rep(d${k}, b, ${base}, ${occurs.max}, ${n.size})`;
+    }
+    if (occurs === undefined) return object(n.children, n.offset, base);
+    const slot = helpers.push('') - 1;
+    helpers[slot] = `function g${slot}(b, p) { return ${object(n.children, n.offset, 'p')}; }`;
+    return `rep(g${slot}, b, ${base}, ${occurs.max}, ${n.size})`;
+  };
+  const object = (children: readonly LayoutNode[], groupOffset: number, base: string): string =>
+    `{${children
+      .filter((c) => !c.filler)
+      .map((c) => `${literalKey(c.name)}: ${value(c, pos(base, c.offset - groupOffset))}`)
+      .join(', ')}}`;
+  const body =
+    collapse !== undefined && collapse.kind === 'group'
+      ? object(collapse.children, collapse.offset, 'p')
+      : object(roots, 0, 'p');
+  const source = [
+    '"use strict";',
+    'function rep(f, b, p, n, size) { const a = new Array(n); for (let i = 0; i < n; i++) a[i] = f(b, p + i * size); return a; }',
+    ...codecs.map((_, k) => `const d${k} = c[${k}].decode;`),
+    ...helpers,
+    `return function fast(b, p) { return ${body}; };`,
+  ].join('\n');
+  return new Function('c', source)(codecs) as FastDecode;
 }
 
 /** The error a record with bad fields is reported as: RECORD_INVALID, one nested error per field. */

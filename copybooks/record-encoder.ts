@@ -52,6 +52,10 @@ function withField(err: unknown, path: string, ctx: Ctx, pos: number): unknown {
   );
 }
 
+function ownValue(o: Record<string, unknown>, key: string): unknown {
+  return Object.prototype.hasOwnProperty.call(o, key) ? o[key] : undefined;
+}
+
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
@@ -183,9 +187,9 @@ export function createRecordEncoder(layout: Layout, options: RecordEncoderOption
     // Values are read with one generated function of literal property loads (keys JSON-quoted),
     // which stay monomorphic for input objects of one shape, as JSON.parse produces them.
     const fetch = new Function(
-      'o',
-      `return [${all.map((w) => (w.filler ? 'undefined' : `o[${JSON.stringify(w.key)}]`)).join(', ')}];`,
-    ) as (o: Record<string, unknown>) => unknown[];
+      'own',
+      `return (o) => [${all.map((w) => (w.filler ? 'undefined' : w.key === '__proto__' ? 'own(o, "__proto__")' : `o[${JSON.stringify(w.key)}]`)).join(', ')}];`,
+    )(ownValue) as (o: Record<string, unknown>) => unknown[];
     const checkKeys = (obj: Record<string, unknown>, vals: readonly unknown[], pos: number): void => {
       let given = 0;
       for (const v of vals) if (v !== undefined) given++;

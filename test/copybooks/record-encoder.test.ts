@@ -125,3 +125,16 @@ describe('decode -> encode is byte-exact for the Cobrix files we decode fully', 
     expect(exact).toBe(data.length / lrecl);
   });
 });
+
+test('a field named __proto__ is an ordinary key both ways, never the prototype', () => {
+  const layout = layoutFromText('       01 R.\n          05 __proto__ PIC X(3).\n          05 B PIC X.\n');
+  const enc = createRecordEncoder(layout, { codePage: page });
+  const dec = createRecordDecoder(layout, { codePage: page });
+  const input = JSON.parse('{"__proto__":"abc","B":"d"}') as Record<string, unknown>;
+  const bytes = Buffer.from(enc.encode(input));
+  expect(bytes.toString('hex')).toBe('818283' + '84');
+  const out = dec.decode(bytes);
+  expect(Object.getPrototypeOf(out)).toBe(Object.prototype);
+  expect(Object.keys(out)).toEqual(['__proto__', 'B']);
+  expect(out['__proto__']).toBe('abc');
+});
