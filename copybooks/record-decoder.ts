@@ -19,6 +19,8 @@ export interface RecordCodecOptions {
   readonly occurs?: 'fixed' | 'packed';
   /** 'pad' (default) drops text padding; 'none' keeps every character. */
   readonly trim?: 'pad' | 'none';
+  /** Decoder diagnostics: 'full' turns off the generated whole-record fast path (same results, slower). */
+  readonly plan?: 'auto' | 'full';
 }
 
 export type DecodedRecord = { [key: string]: DecodedValue };

@@ -302,32 +302,36 @@ export function createRecordEncoder(layout: Layout, options: RecordEncoderOption
     if (occurs === undefined) return one;
     const slot = occurs.dependingOn === undefined ? -1 : (counterSlots.get(occurs.dependingOn) ?? -1);
     return (ctx, value, pos) => {
+      const expected = slot >= 0 ? (ctx.counters[slot] ?? Number.NaN) : occurs.max;
       let arr: readonly unknown[];
-      if (value === undefined && blankDefaults) arr = [];
-      else if (!Array.isArray(value)) {
+      let count: number;
+      if (value === undefined && blankDefaults) {
+        // A missing table, asked to be defaulted: as many default elements as the count says.
+        arr = [];
+        count = expected;
+      } else if (!Array.isArray(value)) {
         throw new CopybookError(
           value === undefined ? 'VALUE_MISSING' : 'VALUE_TYPE',
           value === undefined ? 'the table is missing' : 'an OCCURS item must be a JSON array',
-          {
-            field: pathOf(n.path, ctx),
-            offset: pos,
-          },
-        );
-      } else arr = value;
-      const expected = slot >= 0 ? (ctx.counters[slot] ?? Number.NaN) : occurs.max;
-      if (arr.length !== expected && !(blankDefaults && value === undefined && slot < 0)) {
-        throw new CopybookError(
-          'OCCURS_COUNT_MISMATCH',
-          slot >= 0
-            ? `${arr.length} elements given but ${occurs.dependingOn ?? ''} says ${Number.isNaN(expected) ? 'nothing' : expected}`
-            : `${arr.length} elements given; OCCURS ${occurs.max} needs exactly ${occurs.max}`,
           { field: pathOf(n.path, ctx), offset: pos },
         );
+      } else {
+        arr = value;
+        count = arr.length;
+        if (count !== expected) {
+          throw new CopybookError(
+            'OCCURS_COUNT_MISMATCH',
+            slot >= 0
+              ? `${count} elements given but ${occurs.dependingOn ?? ''} says ${Number.isNaN(expected) ? 'nothing' : expected}`
+              : `${count} elements given; OCCURS ${occurs.max} needs exactly ${occurs.max}`,
+            { field: pathOf(n.path, ctx), offset: pos },
+          );
+        }
       }
-      if (arr.length < occurs.min || arr.length > occurs.max) {
+      if (!(count >= occurs.min && count <= occurs.max)) {
         throw new CopybookError(
           'OCCURS_COUNT_MISMATCH',
-          `${arr.length} elements is outside OCCURS ${occurs.min} TO ${occurs.max}`,
+          `${count} elements is outside OCCURS ${occurs.min} TO ${occurs.max}`,
           {
             field: pathOf(n.path, ctx),
             offset: pos,
@@ -337,7 +341,6 @@ export function createRecordEncoder(layout: Layout, options: RecordEncoderOption
       ctx.indices.push(0);
       const depth = ctx.indices.length - 1;
       let p = pos;
-      const count = slot < 0 && blankDefaults && value === undefined ? occurs.max : arr.length;
       for (let i = 0; i < count; i++) {
         ctx.indices[depth] = i;
         one(ctx, arr[i], p);

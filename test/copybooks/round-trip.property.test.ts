@@ -158,6 +158,33 @@ describe('random bytes never crash the decoder', () => {
     );
   });
 
+  test('the generated fast path and the full plan agree on any bytes', () => {
+    const scenario = items.chain((list) =>
+      fc.record({
+        list: fc.constant(list),
+        seed: fc.uint8Array({ minLength: 400, maxLength: 400 }),
+        page: fc.constantFrom(...codePageNames),
+      }),
+    );
+    fc.assert(
+      fc.property(scenario, ({ list, seed, page }) => {
+        const layout = layoutFromText(copybook(list));
+        const codePage = getCodePage(page);
+        // Half the time start from valid bytes (so the fast path succeeds), else raw random bytes.
+        const bytes =
+          seed[0] !== undefined && seed[0] % 2 === 0
+            ? seed.subarray(0, layout.size)
+            : Buffer.from(createRecordEncoder(layout, { codePage, defaults: 'blank' }).encode({}));
+        const fast = createRecordDecoder(layout, { codePage }).decodeAll(bytes);
+        const full = createRecordDecoder(layout, { codePage, plan: 'full' }).decodeAll(bytes);
+        expect(fast.value).toEqual(full.value);
+        expect(Object.keys(fast.value)).toEqual(Object.keys(full.value));
+        expect(fast.errors.map((e) => e.describe())).toEqual(full.errors.map((e) => e.describe()));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   test('OCCURS DEPENDING ON counters from random bytes are range-checked, fixed and packed', () => {
     const cb = `       01 R.\n          05 N PIC 9(2).\n          05 T OCCURS 1 TO 5 DEPENDING ON N.\n             10 C PIC 9(2).\n             10 I OCCURS 0 TO 3 DEPENDING ON C.\n                15 V PIC S9(3) COMP-3.\n`;
     const layout = layoutFromText(cb);
