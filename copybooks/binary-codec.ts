@@ -20,6 +20,8 @@ export function binaryCodec(spec: BinarySpec): FieldCodec {
   const lo = spec.signed ? -(1n << BigInt(size * 8 - 1)) : 0n;
   const hi = spec.signed ? (1n << BigInt(size * 8 - 1)) - 1n : (1n << BigInt(size * 8)) - 1n;
   const maxSmall = 10 ** Math.min(spec.digits, 9);
+  const loSmall = Number(lo);
+  const hiSmall = Number(hi);
 
   const tooBig = (buf: Uint8Array, pos: number, shown: string): CopybookError =>
     new CopybookError(
@@ -30,12 +32,22 @@ export function binaryCodec(spec: BinarySpec): FieldCodec {
       },
     );
 
-  const view = (buf: Uint8Array): DataView => new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-
   const decode = (buf: Uint8Array, pos: number): string => {
     if (size === 8) {
-      const dv = view(buf);
-      const v = spec.signed ? dv.getBigInt64(pos) : dv.getBigUint64(pos);
+      const hi =
+        (((buf[pos] as number) << 24) |
+          ((buf[pos + 1] as number) << 16) |
+          ((buf[pos + 2] as number) << 8) |
+          (buf[pos + 3] as number)) >>>
+        0;
+      const lo =
+        (((buf[pos + 4] as number) << 24) |
+          ((buf[pos + 5] as number) << 16) |
+          ((buf[pos + 6] as number) << 8) |
+          (buf[pos + 7] as number)) >>>
+        0;
+      const raw = (BigInt(hi) << 32n) | BigInt(lo);
+      const v = spec.signed ? BigInt.asIntN(64, raw) : raw;
       const negative = v < 0n;
       const abs = negative ? -v : v;
       if (!spec.native && abs >= max) throw tooBig(buf, pos, v.toString());
@@ -59,23 +71,32 @@ export function binaryCodec(spec: BinarySpec): FieldCodec {
 
   const encode = (value: unknown, buf: Uint8Array, pos: number): void => {
     const u = unscaledFrom(value, spec, limitDigits);
-    let v = BigInt(u.digits);
-    if (u.negative) v = -v;
-    if (v < lo || v > hi) {
-      throw new CopybookError(
+    const tooBigToWrite = (): CopybookError =>
+      new CopybookError(
         'VALUE_TOO_MANY_DIGITS',
         `${String(value)} does not fit a ${size}-byte ${spec.signed ? 'signed' : 'unsigned'} binary field`,
       );
-    }
-    const dv = view(buf);
     if (size === 8) {
-      if (spec.signed) dv.setBigInt64(pos, v);
-      else dv.setBigUint64(pos, v);
-    } else if (size === 4) {
-      if (spec.signed) dv.setInt32(pos, Number(v));
-      else dv.setUint32(pos, Number(v));
-    } else if (spec.signed) dv.setInt16(pos, Number(v));
-    else dv.setUint16(pos, Number(v));
+      let v = BigInt(u.digits);
+      if (u.negative) v = -v;
+      if (v < lo || v > hi) throw tooBigToWrite();
+      let w = BigInt.asUintN(64, v);
+      for (let i = 7; i >= 0; i--) {
+        buf[pos + i] = Number(w & 0xffn);
+        w >>= 8n;
+      }
+      return;
+    }
+    // Halfword and fullword: at most 10 validated integer digits, exact as a JS integer; this is
+    // the bit pattern being built, not an amount being computed.
+    if (u.digits.length > 10) throw tooBigToWrite();
+    const v = u.negative ? -Number(u.digits) : Number(u.digits);
+    if (v < loSmall || v > hiSmall) throw tooBigToWrite();
+    let w = v < 0 ? v + 2 ** (size * 8) : v;
+    for (let i = size - 1; i >= 0; i--) {
+      buf[pos + i] = w & 0xff;
+      w = Math.floor(w / 256);
+    }
   };
   return Object.freeze({ size, decode, encode });
 }

@@ -59,9 +59,6 @@ export function formatDigitString(negative: boolean, digits: string, scale: numb
   return negative ? `-${r}` : r;
 }
 
-export type DecimalInputError =
-  'VALUE_TYPE' | 'VALUE_NOT_DECIMAL' | 'VALUE_TOO_MANY_DIGITS' | 'VALUE_TOO_MANY_DECIMALS' | 'VALUE_NEGATIVE_UNSIGNED';
-
 const ZEROS = '0'.repeat(64);
 
 function zeros(n: number): string {

@@ -193,9 +193,7 @@ export function createRecordEncoder(layout: Layout, options: RecordEncoderOption
     const checkKeys = (obj: Record<string, unknown>, vals: readonly unknown[], pos: number): void => {
       let given = 0;
       for (const v of vals) if (v !== undefined) given++;
-      let keys = 0;
-      for (const k in obj) if (Object.prototype.hasOwnProperty.call(obj, k)) keys++;
-      if (keys === given) return;
+      if (Object.keys(obj).length === given) return;
       for (const k in obj) {
         if (!known.has(k)) {
           throw new CopybookError('UNKNOWN_FIELD', `"${k.slice(0, 60)}" is not a field of ${path || 'the record'}`, {
