@@ -392,7 +392,27 @@ export function parseCopybook(text: string, options: { file?: string; format?: S
   const tokens = tokenize(text, options.format ?? 'auto', options.file);
   const c = new Cursor(tokens, options.file);
   const entries: DataEntry[] = [];
-  while (!c.done()) entries.push(parseEntry(c, options.file));
+  while (!c.done()) {
+    // Listing directives (EJECT, SKIP1-3) are common in copybooks and carry no data description.
+    if (c.skipWord('EJECT', 'SKIP1', 'SKIP2', 'SKIP3')) {
+      if (c.peek()?.kind === 'period') c.next();
+      continue;
+    }
+    const t = c.peek();
+    if (t?.kind === 'word' && (t.text === 'COPY' || t.text === 'REPLACE')) {
+      throw new CopybookError(
+        'COPYBOOK_UNSUPPORTED',
+        `${t.text} statements are not expanded; give the copybook with its members included`,
+        {
+          file: options.file,
+          line: t.line,
+          column: t.column,
+          token: t.raw,
+        },
+      );
+    }
+    entries.push(parseEntry(c, options.file));
+  }
   if (entries.length === 0) {
     throw new CopybookError('COPYBOOK_SYNTAX', 'the copybook has no data-description entries', {
       file: options.file,

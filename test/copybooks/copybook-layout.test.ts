@@ -92,6 +92,27 @@ describe('source formats', () => {
     expect(node(l, 'CUSTOMER-REC.PERSON-DATA').areaSize).toBe(40);
   });
 
+  test('EJECT and SKIP listing directives are ignored; COPY is named as unsupported', () => {
+    const l = layoutFromText(
+      '       01 R.\n           EJECT\n           05 A PIC X(2).\n           SKIP2.\n           05 B PIC 9.\n',
+    );
+    expect(l.size).toBe(3);
+    expect(parseError('       01 R.\n           COPY OTHERBOOK.\n').context).toMatchObject({ line: 2, token: 'COPY' });
+  });
+
+  test('lower-case copybooks read the same; names keep their case', () => {
+    const l = layoutFromText(
+      "       01 rec.\n          05 amount pic s9(5)v99 comp-3 value -12.5.\n          05 note pic x(4) value 'IT''S'.\n",
+    );
+    const amount = node(l, 'rec.amount');
+    expect([amount.size, amount.kind === 'field' ? amount.value : undefined]).toEqual([
+      4,
+      { kind: 'number', text: '-12.5' },
+    ]);
+    const note = node(l, 'rec.note');
+    expect(note.kind === 'field' ? note.value : undefined).toEqual({ kind: 'text', text: "IT'S", all: false });
+  });
+
   test('comment (*, /) and debug (D) lines are skipped in fixed format', () => {
     const l = layoutFromText(
       [
