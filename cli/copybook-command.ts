@@ -101,7 +101,7 @@ export function registerCopybookCommands(program: Command): void {
   copybook
     .command('layout')
     .description(
-      "Print every field's path, level, offsets (1-based), length, usage, digits/scale/sign, REDEFINES and OCCURS",
+      'Print every item (nested by level; --json adds each full path) with offsets (1-based), length, usage, digits/scale/sign, REDEFINES, OCCURS and 88 names',
     )
     .argument('<copybook>', 'copybook file (fixed or free format)')
     .option('--json', 'print the layout as JSON')
