@@ -75,6 +75,25 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX payment_events_by_payment ON payment_events (payment_id, id);
     `,
   },
+  {
+    version: 2,
+    name: 'running daily totals per channel, loan, business date and currency',
+    // The per-loan daily limit is checked on every payment: a running total keeps that one row read
+    // instead of a SUM over the day's payments. Rejected and reversed payments are taken out again.
+    sql: `
+      CREATE TABLE daily_totals (
+        channel       TEXT NOT NULL,
+        loan_number   TEXT NOT NULL,
+        business_date TEXT NOT NULL,
+        currency      TEXT NOT NULL,
+        taken_minor   INTEGER NOT NULL,
+        PRIMARY KEY (channel, loan_number, business_date, currency)
+      ) STRICT, WITHOUT ROWID;
+      INSERT INTO daily_totals (channel, loan_number, business_date, currency, taken_minor)
+        SELECT channel, loan_number, business_date, currency, SUM(amount_minor) FROM payments
+        WHERE status NOT IN ('REJECTED', 'REVERSED') GROUP BY channel, loan_number, business_date, currency;
+    `,
+  },
 ];
 
 export function migrate(db: Database.Database, migrations: readonly Migration[] = MIGRATIONS): number[] {

@@ -17,6 +17,7 @@ import type {
   RecordEventInput,
   RecordEventOutcome,
 } from '../store-port';
+import { groupCommit } from './group-commit';
 import { migrate } from './sqlite-migrations';
 
 // The embedded store: one SQLite file in WAL mode with synchronous=FULL, so a 201 survives a SIGKILL
@@ -109,32 +110,36 @@ export function openSqliteStore(opts: { file: string; synchronous?: 'FULL' | 'NO
   const pendingStats = db.prepare(
     "SELECT COUNT(*) AS pending, MIN(created_at) AS oldest FROM outbox WHERE status = 'pending'",
   );
-  const takenToday = db.prepare(`SELECT COALESCE(SUM(amount_minor), 0) AS taken FROM payments
-    WHERE channel = ? AND loan_number = ? AND business_date = ? AND currency = ? AND status NOT IN ('REJECTED', 'REVERSED')`);
+  const takenToday = db.prepare(`SELECT taken_minor AS taken FROM daily_totals
+    WHERE channel = ? AND loan_number = ? AND business_date = ? AND currency = ?`);
+  const addToDaily = db.prepare(`INSERT INTO daily_totals (channel, loan_number, business_date, currency, taken_minor)
+    VALUES (?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET taken_minor = taken_minor + excluded.taken_minor`);
   const purgeIdempotency = db.prepare('DELETE FROM idempotency_keys WHERE expires_at <= ?');
 
   const writeOutbox = (paymentId: string, rows: readonly NewOutboxRow[], at: string): void => {
     for (const row of rows) insertOutbox.run(row.topic, row.messageId, paymentId, row.payload, at, at);
   };
 
-  const accept = db.transaction((input: AcceptPaymentInput): AcceptOutcome => {
+  const acceptOne = (input: AcceptPaymentInput): AcceptOutcome => {
     const existing = selectIdempotency.get(input.idempotency.clientId, input.idempotency.key) as
       IdempotencyRow | undefined;
     if (existing) return { kind: 'existing', idempotency: toIdempotency(existing) };
     const p = input.payment;
     if (input.maxPerLoanPerDay !== undefined) {
-      const { taken } = takenToday.get(p.channel, p.loanNumber, p.businessDate, p.currency) as { taken: bigint };
-      if (BigInt(taken) + p.amount > input.maxPerLoanPerDay)
-        return { kind: 'daily_limit_exceeded', alreadyTaken: BigInt(taken) };
+      const row = takenToday.get(p.channel, p.loanNumber, p.businessDate, p.currency) as { taken: bigint } | undefined;
+      const taken = row ? BigInt(row.taken) : 0n;
+      if (taken + p.amount > input.maxPerLoanPerDay) return { kind: 'daily_limit_exceeded', alreadyTaken: taken };
     }
     insertPayment.run({ ...p, amount: p.amount });
+    addToDaily.run(p.channel, p.loanNumber, p.businessDate, p.currency, p.amount);
     insertIdempotency.run(input.idempotency);
     insertEvent.run(p.id, null, p.status, 'accepted', null, p.createdAt);
     writeOutbox(p.id, input.outbox, p.createdAt);
     return { kind: 'created', payment: p, idempotency: input.idempotency };
-  });
+  };
+  const accept = groupCommit(db, acceptOne);
 
-  const record = db.transaction((input: RecordEventInput): RecordEventOutcome => {
+  const recordOne = (input: RecordEventInput): RecordEventOutcome => {
     if (input.idempotency) {
       const existing = selectIdempotency.get(input.idempotency.clientId, input.idempotency.key) as
         IdempotencyRow | undefined;
@@ -148,6 +153,9 @@ export function openSqliteStore(opts: { file: string; synchronous?: 'FULL' | 'NO
     const result = transition(before.status, input.event);
     if (result.kind !== 'changed') return { kind: 'done', result, payment: before };
     updateStatus.run(result.status, result.reason, input.coreReference ?? null, input.at, input.paymentId);
+    if (result.status === 'REJECTED' || result.status === 'REVERSED') {
+      addToDaily.run(before.channel, before.loanNumber, before.businessDate, before.currency, -before.amount);
+    }
     insertEvent.run(input.paymentId, before.status, result.status, input.event.type, result.reason, input.at);
     const after: Payment = {
       ...before,
@@ -159,6 +167,10 @@ export function openSqliteStore(opts: { file: string; synchronous?: 'FULL' | 'NO
     writeOutbox(input.paymentId, input.outbox(after), input.at);
     if (input.idempotency) insertIdempotency.run(input.idempotency.record(after));
     return { kind: 'done', result, payment: after };
+  };
+  const record = groupCommit(db, recordOne);
+  const markSentGrouped = groupCommit(db, (args: { id: number; at: string }) => {
+    markSent.run(args.at, args.id);
   });
 
   const claim = db.transaction((topics: readonly OutboxTopic[], limit: number, leaseMs: number, now: Date) => {
@@ -182,7 +194,7 @@ export function openSqliteStore(opts: { file: string; synchronous?: 'FULL' | 'NO
     kind: 'sqlite' as const,
     acceptPayment: async (input: AcceptPaymentInput): Promise<AcceptOutcome> => {
       try {
-        return accept(input);
+        return await accept(input);
       } catch (err) {
         const e = err as { code?: string; message?: string };
         if (e.code === 'SQLITE_CONSTRAINT_UNIQUE' && e.message?.includes('payments.receipt_number')) {
@@ -204,9 +216,7 @@ export function openSqliteStore(opts: { file: string; synchronous?: 'FULL' | 'NO
     recordEvent: async (input: RecordEventInput) => record(input),
     claimOutbox: async (topics: readonly OutboxTopic[], limit: number, leaseMs: number, now: Date) =>
       claim(topics, limit, leaseMs, now),
-    markOutboxSent: async (id: number, now: Date) => {
-      markSent.run(now.toISOString(), id);
-    },
+    markOutboxSent: (id: number, now: Date) => markSentGrouped({ id, at: now.toISOString() }),
     releaseOutbox: async (id: number, error: string, retryAt: Date) => {
       release.run(error.slice(0, 500), retryAt.toISOString(), id);
     },
