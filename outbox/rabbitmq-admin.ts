@@ -1,7 +1,6 @@
 import { connect, type Channel, type ChannelModel, type ConfirmChannel, type GetMessage, type Message } from 'amqplib';
-import { DEFAULT_RETRY_DELAYS_MS } from './in-process-transport';
 import { HEADER, copyHeaders, decode, historyOf, toDeadLetter } from './rabbitmq-message';
-import { LANES, isAmqpError, laneNames } from './rabbitmq-topology';
+import { LANES, RABBITMQ_RETRY_DELAYS_MS, isAmqpError, laneNames } from './rabbitmq-topology';
 import { TransportError, type DeadLetter, type Lane } from './transport-port';
 
 // Operations on the broker for people (`loanhub queues`, `loanhub dlq …`): counts per lane, and the
@@ -30,7 +29,7 @@ export interface AdminOptions {
 }
 
 export async function inspectQueues(url: string, opts: AdminOptions = {}): Promise<QueueCounts[]> {
-  const delays = [...new Set(opts.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS)];
+  const delays = [...new Set(opts.retryDelaysMs ?? RABBITMQ_RETRY_DELAYS_MS)];
   return withConnection(url, async (conn) => {
     const out: QueueCounts[] = [];
     for (const lane of LANES) {

@@ -15,6 +15,20 @@ export const DEAD_LETTER_EXCHANGE = 'loanhub.dlx';
 
 export const LANES: readonly Lane[] = [...CORES, 'results'];
 
+/**
+ * Delays of the retry queues: growing, then 30 s repeating. The cap keeps a recovered core's backlog
+ * waiting at most 30 s; an open breaker answers without calling the core, so a short cap does not
+ * hammer a core that is down. (A 120 s step let a 30 s outage's backlog wait two more minutes.)
+ */
+export const RABBITMQ_RETRY_DELAYS_MS: readonly number[] = [1_000, 5_000, 15_000, 30_000];
+/**
+ * Attempts before a command is dead-lettered, and the queues' x-delivery-limit: 20 is RabbitMQ 4.0's
+ * default delivery limit for quorum queues, and with the delays above a core may be down for about
+ * 8 minutes (1 + 5 + 15 + 16 x 30 s) before its commands reach the DLQ; 5 attempts dead-lettered
+ * everything after 2.6 minutes.
+ */
+export const RABBITMQ_DELIVERY_LIMIT = 20;
+
 export interface LaneNames {
   readonly lane: Lane;
   readonly queue: string;

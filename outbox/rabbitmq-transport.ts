@@ -9,7 +9,6 @@ import {
 } from 'amqplib';
 import type { Core } from '../domain/channel';
 import type { Logger } from '../logging/logger';
-import { DEFAULT_RETRY_DELAYS_MS } from './in-process-transport';
 import {
   HEADER,
   attemptOf,
@@ -20,7 +19,13 @@ import {
   publishOptions,
   type HubMessage,
 } from './rabbitmq-message';
-import { DEAD_LETTER_EXCHANGE, declareTopology, laneNames } from './rabbitmq-topology';
+import {
+  DEAD_LETTER_EXCHANGE,
+  RABBITMQ_DELIVERY_LIMIT,
+  RABBITMQ_RETRY_DELAYS_MS,
+  declareTopology,
+  laneNames,
+} from './rabbitmq-topology';
 import {
   TransportError,
   type AttemptRecord,
@@ -62,7 +67,7 @@ export interface RabbitMqTransportOptions {
   readonly logger?: Logger;
 }
 
-export const DEFAULT_DELIVERY_LIMIT = 5;
+export const DEFAULT_DELIVERY_LIMIT = RABBITMQ_DELIVERY_LIMIT;
 export const DEFAULT_PREFETCH = 32;
 const RECONNECT_MIN_MS = 100;
 const RECONNECT_MAX_MS = 5_000;
@@ -85,7 +90,7 @@ interface Pending {
 export function createRabbitMqTransport(opts: RabbitMqTransportOptions): Transport {
   const prefetch = opts.prefetch ?? DEFAULT_PREFETCH;
   const retryDelaysMs =
-    opts.retryDelaysMs && opts.retryDelaysMs.length > 0 ? opts.retryDelaysMs : DEFAULT_RETRY_DELAYS_MS;
+    opts.retryDelaysMs && opts.retryDelaysMs.length > 0 ? opts.retryDelaysMs : RABBITMQ_RETRY_DELAYS_MS;
   const deliveryLimit = opts.deliveryLimit ?? DEFAULT_DELIVERY_LIMIT;
   const startTimeoutMs = opts.startTimeoutMs ?? 30_000;
   const confirmTimeoutMs = opts.confirmTimeoutMs ?? 30_000;
@@ -106,7 +111,7 @@ export function createRabbitMqTransport(opts: RabbitMqTransportOptions): Transpo
 
   const isClosed = (): boolean => state === 'closed';
   const delayFor = (attempt: number): number =>
-    retryDelaysMs[Math.min(attempt - 1, retryDelaysMs.length - 1)] ?? DEFAULT_RETRY_DELAYS_MS[0] ?? 1_000;
+    retryDelaysMs[Math.min(attempt - 1, retryDelaysMs.length - 1)] ?? RABBITMQ_RETRY_DELAYS_MS[0] ?? 1_000;
 
   // ---- connection lifecycle ----
 
