@@ -19,7 +19,7 @@ export interface RecordCodecOptions {
   readonly occurs?: 'fixed' | 'packed';
   /** 'pad' (default) drops text padding; 'none' keeps every character. */
   readonly trim?: 'pad' | 'none';
-  /** Decoder diagnostics: 'full' turns off the generated whole-record fast path (same results, slower). */
+  /** Diagnostics and tests: 'full' turns off the generated whole-record fast path (same results, slower). */
   readonly plan?: 'auto' | 'full';
 }
 
@@ -324,9 +324,10 @@ export function createRecordDecoder(layout: Layout, options: RecordCodecOptions)
       ? compileGroup(roots[0].children, roots[0].size)
       : compileGroup(roots, layout.size);
 
-  const fast = layout.hasOccursDependingOn
-    ? undefined
-    : compileFastPath(keepRoot ? undefined : roots[0], roots, page, trim);
+  const fast =
+    layout.hasOccursDependingOn || options.plan === 'full'
+      ? undefined
+      : compileFastPath(keepRoot ? undefined : roots[0], roots, page, trim);
 
   const ctx: Ctx = {
     buf: new Uint8Array(0),

@@ -2,6 +2,7 @@ import type { CodePage } from './code-page';
 import { CopybookError, type CopybookErrorContext } from './copybook-errors';
 import type { Layout, LayoutField, LayoutNode } from './copybook-layout';
 import type { ValueLiteral } from './copybook-parser';
+import { compileEncodeFastPath } from './encode-fast-path';
 import { codecFor, type RecordCodecOptions } from './record-decoder';
 import { encodeTextInto } from './text-transcoder';
 
@@ -351,12 +352,27 @@ export function createRecordEncoder(layout: Layout, options: RecordEncoderOption
 
   const roots = layout.roots;
   const keepRoot = options.root === 'keep' || roots.length > 1;
+  const collapse = !keepRoot && roots.length === 1 && roots[0]?.kind === 'group' ? roots[0] : undefined;
   const top: Writer =
-    !keepRoot && roots.length === 1 && roots[0]?.kind === 'group'
-      ? compileGroup(roots[0].children, roots[0].size, roots[0].path)
+    collapse !== undefined
+      ? compileGroup(collapse.children, collapse.size, collapse.path)
       : compileGroup(roots, layout.size, '');
 
+  // The generated whole-record path for the common case; the plan above stays the reference and
+  // the reporter: whenever the fast path declines, the record is written again by the plan.
+  const fast =
+    options.plan === 'full'
+      ? undefined
+      : compileEncodeFastPath(layout, {
+          codePage: page,
+          top: collapse !== undefined ? collapse.children : roots,
+          codecFor: (f) => codecFor(f, page, 'pad'),
+          fillerBytes: (n) =>
+            n.kind === 'field' && n.value !== undefined ? literalBytes(n.value, n.size, page) : undefined,
+        });
   const buf = new Uint8Array(layout.size);
+  // One view returned for every record the fast path writes (the result is valid until the next call anyway).
+  const fastView = fast === undefined ? buf : buf.subarray(0, packedOccurs ? fast.length : layout.size);
   const ctx: Ctx = { buf, counters: new Array<number>(counterSlots.size).fill(Number.NaN), indices: [], next: 0 };
   return Object.freeze({
     kind: 'record-encoder' as const,
@@ -364,6 +380,8 @@ export function createRecordEncoder(layout: Layout, options: RecordEncoderOption
     encode(record: unknown): Uint8Array {
       // Bytes no field covers (FILLER without VALUE, unused ODO slots, the tail of a REDEFINES area
       // beyond a shorter view) are spaces of the code page.
+      buf.fill(page.space);
+      if (fast !== undefined && fast.write(record, buf)) return fastView;
       buf.fill(page.space);
       ctx.indices.length = 0;
       if (counterSlots.size > 0) ctx.counters.fill(Number.NaN);

@@ -1,0 +1,311 @@
+import type { CodePage } from './code-page';
+import { CopybookError } from './copybook-errors';
+import type { Layout, LayoutField, LayoutNode } from './copybook-layout';
+import type { FieldCodec } from './field-codec';
+
+// The encoder's fast path: one generated function per layout that writes a whole record with
+// straight-line code (constant offsets, digits parsed straight into bytes, no per-field closures
+// or intermediate strings). It handles the common shapes only and never reports: on anything
+// unusual (a missing or mistyped value, a value that does not fit, an unknown key, views of a
+// REDEFINES area that disagree) it returns false and the encoder runs its full plan on a clean
+// buffer, which writes the record or throws the typed error. So the fast path may decline freely,
+// but what it writes must be byte for byte what the full plan writes.
+
+export interface FastEncode {
+  /** Writes `record` into buf (already filled with spaces); false means "use the full plan". */
+  readonly write: (record: unknown, buf: Uint8Array) => boolean;
+  /** Bytes the top group's areas take, the record length under occurs: 'packed'. */
+  readonly length: number;
+}
+
+export interface EncodeFastPathOptions {
+  readonly codePage: CodePage;
+  /** The top group's children and their start offset, as the full plan sees them. */
+  readonly top: readonly LayoutNode[];
+  readonly codecFor: (field: LayoutField) => FieldCodec;
+  /** A FILLER's fixed bytes (its VALUE clause), or undefined to leave the space fill. */
+  readonly fillerBytes: (node: LayoutNode) => Uint8Array | undefined;
+}
+
+/**
+ * Parses a plain decimal string into out[0, n): the n stored digits (values 0-9, right-aligned)
+ * of a field with `scale` decimals (0 <= scale <= n). Returns 1 for a negative value of a signed
+ * field (also "-0", which the full plan keeps), 0 otherwise, and -1 for anything the full plan
+ * would reject or handle differently (not a string, too many digits or decimals, a negative
+ * value for an unsigned field).
+ */
+export function parseDigits(v: unknown, n: number, scale: number, signed: boolean, out: Uint8Array): number {
+  if (typeof v !== 'string') return -1;
+  const len = v.length;
+  let i = 0;
+  const c0 = v.charCodeAt(0);
+  const negative = c0 === 45;
+  if (negative || c0 === 43) i = 1;
+  const intStart = i;
+  while (i < len) {
+    const c = v.charCodeAt(i);
+    if (c < 48 || c > 57) break;
+    i++;
+  }
+  const intEnd = i;
+  if (intEnd === intStart) return -1;
+  let fracStart = len;
+  if (i < len) {
+    if (v.charCodeAt(i) !== 46) return -1;
+    i++;
+    fracStart = i;
+    while (i < len) {
+      const c = v.charCodeAt(i);
+      if (c < 48 || c > 57) return -1;
+      i++;
+    }
+    if (fracStart === len) return -1;
+  }
+  const fracLen = len - fracStart;
+  if (fracLen > scale) return -1;
+  let k = intStart;
+  while (k < intEnd && v.charCodeAt(k) === 48) k++;
+  const intDigits = intEnd - k;
+  const intWidth = n - scale;
+  if (intDigits > intWidth) return -1;
+  let o = 0;
+  let any = 0;
+  while (o < intWidth - intDigits) out[o++] = 0;
+  for (let j = k; j < intEnd; j++) {
+    const d = v.charCodeAt(j) - 48;
+    any |= d;
+    out[o++] = d;
+  }
+  for (let j = fracStart; j < len; j++) {
+    const d = v.charCodeAt(j) - 48;
+    any |= d;
+    out[o++] = d;
+  }
+  while (o < n) out[o++] = 0;
+  if (negative && !signed && any !== 0) return -1;
+  return negative && signed ? 1 : 0;
+}
+
+/** A codec call for the shapes the generated code leaves to the codec; its errors mean "decline". */
+function viaCodec(codec: FieldCodec, v: unknown, buf: Uint8Array, pos: number): boolean {
+  if (v === undefined) return false;
+  try {
+    codec.encode(v, buf, pos);
+    return true;
+  } catch (err) {
+    if (err instanceof CopybookError) return false;
+    throw err;
+  }
+}
+
+const asciiPositivePunch = [0x7b, 0x41, 0x42, 0x43, 0x44, 0x45, 0x46, 0x47, 0x48, 0x49];
+const asciiNegativePunch = [0x7d, 0x4a, 0x4b, 0x4c, 0x4d, 0x4e, 0x4f, 0x50, 0x51, 0x52];
+
+function isPlain(v: unknown): boolean {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function sameBytes(buf: Uint8Array, pos: number, saved: Uint8Array, len: number): boolean {
+  for (let i = 0; i < len; i++) if (buf[pos + i] !== saved[i]) return false;
+  return true;
+}
+
+/** Compiles the fast path, or returns undefined for layouts it does not cover (OCCURS DEPENDING ON). */
+export function compileEncodeFastPath(layout: Layout, options: EncodeFastPathOptions): FastEncode | undefined {
+  if (layout.hasOccursDependingOn) return undefined;
+  const page = options.codePage;
+  const ebcdic = page.family === 'ebcdic';
+  const consts: unknown[] = [];
+  const constant = (v: unknown): string => `k[${consts.push(v) - 1}]`;
+  const functions: string[] = [];
+  const at = (rel: number): string => (rel === 0 ? 'p' : `p + ${rel}`);
+
+  // Statements that write field f's value `v` at position `p` + rel, or `return false`.
+  const fieldCode = (f: LayoutField, v: string, rel: number): string => {
+    const t = f.type;
+    const viaCodecCode = (): string => `if (!via(${constant(options.codecFor(f))}, ${v}, b, ${at(rel)})) return false;`;
+    switch (t.kind) {
+      case 'text':
+      case 'edited': {
+        const size = t.length;
+        const alphabetic = t.kind === 'text' && t.alphabetic;
+        if (alphabetic) return viaCodecCode();
+        const right = t.kind === 'text' && t.justifiedRight;
+        // Padding is written, not assumed: another view of a REDEFINES area may have written there.
+        const start = right ? `${at(rel)} + ${size} - n` : at(rel);
+        const padFrom = right ? at(rel) : `${at(rel)} + n`;
+        return [
+          `if (typeof ${v} !== 'string') return false;`,
+          `{ const n = ${v}.length; if (n > ${size}) return false;`,
+          `const s = ${start};`,
+          `for (let i = 0; i < n; i++) { const c = FU[${v}.charCodeAt(i)]; if (c < 0) return false; b[s + i] = c; }`,
+          `const f = ${padFrom}; for (let i = 0; i < ${size} - n; i++) b[f + i] = SP; }`,
+        ].join('\n');
+      }
+      case 'zoned': {
+        const n = t.digits;
+        if (t.blankWhenZero || t.scale < 0 || t.scale > n) return viaCodecCode();
+        const firstDigit = t.signSeparate && t.signPosition === 'leading' ? 1 : 0;
+        const lines = [`{ const g = digits(${v}, ${n}, ${t.scale}, ${t.signed}, D); if (g < 0) return false;`];
+        for (let i = 0; i < n; i++) lines.push(`b[${at(rel + firstDigit + i)}] = ${page.zero} + D[${i}];`);
+        if (t.signed && !t.signSeparate) {
+          const d = t.signPosition === 'leading' ? 0 : n - 1;
+          const pos = at(rel + firstDigit + d);
+          lines.push(
+            ebcdic ? `b[${pos}] = (g === 1 ? 0xd0 : 0xc0) | D[${d}];` : `b[${pos}] = (g === 1 ? NP : PP)[D[${d}]];`,
+          );
+        }
+        if (t.signSeparate) {
+          const pos = at(rel + (t.signPosition === 'leading' ? 0 : n));
+          lines.push(`b[${pos}] = g === 1 ? ${page.minus} : ${page.plus};`);
+        }
+        lines.push('}');
+        return lines.join('\n');
+      }
+      case 'packed': {
+        const n = t.digits;
+        if (t.scale < 0 || t.scale > n) return viaCodecCode();
+        const size = Math.floor(n / 2) + 1;
+        const pad = size * 2 - 1 - n;
+        const nib = (k: number): string => (k < pad ? '0' : `D[${k - pad}]`);
+        const lines = [`{ const g = digits(${v}, ${n}, ${t.scale}, ${t.signed}, D); if (g < 0) return false;`];
+        for (let j = 0; j < size - 1; j++) lines.push(`b[${at(rel + j)}] = (${nib(2 * j)} << 4) | ${nib(2 * j + 1)};`);
+        const sign = t.signed ? '(g === 1 ? 0x0d : 0x0c)' : '0x0f';
+        lines.push(`b[${at(rel + size - 1)}] = (${nib(2 * size - 2)} << 4) | ${sign};`, '}');
+        return lines.join('\n');
+      }
+      case 'binary': {
+        const n = t.digits;
+        // Halfwords and fullwords under TRUNC(STD): at most 9 digits, exact as a JS integer (this
+        // builds a bit pattern, it computes no amount). COMP-5 and doublewords go to the codec.
+        if (t.native || t.bytes === 8 || n > 9 || t.scale < 0 || t.scale > n) return viaCodecCode();
+        const bits = t.bytes * 8;
+        const lo = t.signed ? -(2 ** (bits - 1)) : 0;
+        const hi = t.signed ? 2 ** (bits - 1) - 1 : 2 ** bits - 1;
+        const lines = [`{ const g = digits(${v}, ${n}, ${t.scale}, ${t.signed}, D); if (g < 0) return false;`];
+        lines.push(`let w = ${Array.from({ length: n }, (_, i) => `D[${i}] * ${10 ** (n - 1 - i)}`).join(' + ')};`);
+        lines.push(`if (g === 1) w = -w;`, `if (w < ${lo} || w > ${hi}) return false;`);
+        lines.push(`if (w < 0) w += ${2 ** bits};`);
+        for (let i = t.bytes - 1; i >= 0; i--) {
+          lines.push(`b[${at(rel + i)}] = w & 0xff;`);
+          if (i > 0) lines.push('w = Math.floor(w / 256);');
+        }
+        lines.push('}');
+        return lines.join('\n');
+      }
+      case 'float':
+        return viaCodecCode();
+    }
+  };
+
+  // A function writing node n's value (one occurrence) at p; returns its name.
+  const nodeFunction = (n: LayoutNode): string => {
+    const index = functions.push('') - 1;
+    const body = n.kind === 'field' ? fieldCode(n, 'v', 0) : groupCode(n.children, 'v');
+    functions[index] = `function w${index}(v, b, p) {\n${body}\nreturn true;\n}`;
+    return `w${index}`;
+  };
+
+  // Statements writing item c (all its occurrences) from value expression v at p + rel.
+  const itemCode = (c: LayoutNode, v: string, rel: number): string => {
+    const occurs = c.occurs;
+    if (occurs === undefined) {
+      if (c.kind === 'field') return `if (${v} === undefined) return false;\n${fieldCode(c, v, rel)}`;
+      return `if (!${nodeFunction(c)}(${v}, b, ${at(rel)})) return false;`;
+    }
+    const fn = nodeFunction(c);
+    return [
+      `if (!Array.isArray(${v}) || ${v}.length !== ${occurs.max}) return false;`,
+      `for (let i = 0; i < ${occurs.max}; i++) if (${v}[i] === undefined || !${fn}(${v}[i], b, ${at(rel)} + i * ${c.size})) return false;`,
+    ].join('\n');
+  };
+
+  const fillerCode = (c: LayoutNode, rel: number): string => {
+    const fixed = options.fillerBytes(c);
+    if (fixed === undefined) return '';
+    const k = constant(fixed);
+    return Array.from({ length: c.occurs?.max ?? 1 }, (_, i) => `b.set(${k}, ${at(rel + i * c.size)});`).join('\n');
+  };
+
+  // A group's body: values read with literal property loads, keys checked as the full plan does
+  // (Object.keys count equal to the values given), then each area written in order.
+  const groupCode = (children: readonly LayoutNode[], obj: string, onEnd?: (end: number) => void): string => {
+    const areas: LayoutNode[][] = [];
+    for (const c of children) {
+      const last = areas[areas.length - 1];
+      if (c.redefines !== undefined && last !== undefined) last.push(c);
+      else areas.push([c]);
+    }
+    const named = children.filter((c) => !c.filler);
+    const vars = new Map<LayoutNode, string>();
+    named.forEach((c, i) => vars.set(c, `v${i}`));
+    const lines = [`if (!isPlain(${obj})) return false;`];
+    for (const c of named) {
+      const read = c.name === '__proto__' ? `own(${obj}, "__proto__")` : `${obj}[${JSON.stringify(c.name)}]`;
+      lines.push(`const ${vars.get(c) ?? ''} = ${read};`);
+    }
+    if (named.length > 0) {
+      lines.push(
+        `if (Object.keys(${obj}).length !== ${named.map((c) => `(${vars.get(c) ?? ''} !== undefined)`).join(' + ')}) return false;`,
+      );
+    } else {
+      lines.push(`if (Object.keys(${obj}).length !== 0) return false;`);
+    }
+    let rel = 0;
+    for (const nodes of areas) {
+      const areaSize = Math.max(...nodes.map((c) => c.size * (c.occurs?.max ?? 1)));
+      const views = nodes.filter((c) => !c.filler);
+      if (nodes.length === 1 || views.length === 0) {
+        for (const c of nodes) lines.push(c.filler ? fillerCode(c, rel) : itemCode(c, vars.get(c) ?? '', rel));
+      } else {
+        // Views of a REDEFINES area: the given ones in order; with more than one, each must give
+        // back the same bytes when written again (else the full plan reports REDEFINES_CONFLICT).
+        // Each area has its own copy buffer: a view may itself hold an area with views.
+        const saved = constant(new Uint8Array(areaSize));
+        const given = views.map((c) => `(${vars.get(c) ?? ''} !== undefined)`).join(' + ');
+        lines.push(`{ const given = ${given}; if (given === 0) return false;`);
+        const writeAll = views.map((c) => {
+          const v = vars.get(c) ?? '';
+          return `if (${v} !== undefined) { ${itemCode(c, v, rel)} }`;
+        });
+        lines.push(...writeAll);
+        lines.push(`if (given > 1) { for (let i = 0; i < ${areaSize}; i++) ${saved}[i] = b[${at(rel)} + i];`);
+        for (const c of views) {
+          const v = vars.get(c) ?? '';
+          lines.push(
+            `if (${v} !== undefined) { ${itemCode(c, v, rel)}\nif (!same(b, ${at(rel)}, ${saved}, ${areaSize})) return false; }`,
+          );
+        }
+        lines.push('} }');
+      }
+      rel += areaSize;
+    }
+    onEnd?.(rel);
+    return lines.join('\n');
+  };
+
+  let length = 0;
+  const body = groupCode(options.top, 'r', (end) => (length = end));
+  const source = [
+    '"use strict";',
+    'const { k, FU, SP, D, NP, PP, digits, via, isPlain, same, own } = h;',
+    ...functions,
+    `return function fastEncode(r, b) {\nconst p = 0;\n${body}\nreturn true;\n};`,
+  ].join('\n');
+  const helpers = {
+    k: consts,
+    FU: page.fromUnicode,
+    SP: page.space,
+    D: new Uint8Array(64),
+    NP: Uint8Array.from(asciiNegativePunch),
+    PP: Uint8Array.from(asciiPositivePunch),
+    digits: parseDigits,
+    via: viaCodec,
+    isPlain,
+    same: sameBytes,
+    own: (o: Record<string, unknown>, key: string): unknown =>
+      Object.prototype.hasOwnProperty.call(o, key) ? o[key] : undefined,
+  };
+  const write = new Function('h', source)(helpers) as FastEncode['write'];
+  return { write, length };
+}
