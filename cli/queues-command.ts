@@ -32,7 +32,7 @@ function delays(value: string): number[] {
 const retryDelaysOption = (): Option =>
   new Option(
     '--retry-delays <ms,...>',
-    "the workers' retry schedule, which names the retry queues (default 1000,5000,15000,30000)",
+    "the workers' retry schedule, which names the retry queues (default 1000,2000,5000,10000,20000,30000)",
   ).argParser(delays);
 
 function laneOption(): Option {

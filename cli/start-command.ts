@@ -11,7 +11,7 @@ const ENV_HELP =
   '\nEnvironment: PORT, LOANHUB_DATA_DIR (default ./.loanhub), LOANHUB_AMQP_URL (RabbitMQ; unset = in-process),\n' +
   'LOANHUB_TIME_ZONE (default America/Lima), LOANHUB_MAX_AMOUNT (default 50000.00), LOANHUB_LOG_LEVEL,\n' +
   'LOANHUB_CORE_{CASH,MORTGAGE,VEHICLE}_URL / _PORT, LOANHUB_JWKS_URL + LOANHUB_ISSUER (+ LOANHUB_AUDIENCE),\n' +
-  'LOANHUB_AMQP_RETRY_DELAYS_MS (default 1000,5000,15000,30000), LOANHUB_AMQP_DELIVERY_LIMIT (default 20).';
+  'LOANHUB_AMQP_RETRY_DELAYS_MS (default 1000,2000,5000,10000,20000,30000), LOANHUB_AMQP_DELIVERY_LIMIT (default 20).';
 
 export function registerStartCommand(program: Command): void {
   program

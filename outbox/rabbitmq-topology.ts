@@ -16,16 +16,17 @@ export const DEAD_LETTER_EXCHANGE = 'loanhub.dlx';
 export const LANES: readonly Lane[] = [...CORES, 'results'];
 
 /**
- * Delays of the retry queues: growing, then 30 s repeating. The cap keeps a recovered core's backlog
- * waiting at most 30 s; an open breaker answers without calling the core, so a short cap does not
- * hammer a core that is down. (A 120 s step let a 30 s outage's backlog wait two more minutes.)
+ * Delays of the retry queues: doubling from 1 s, then 30 s repeating. Short early steps bring a core
+ * back to work soon after a short outage; the 30 s cap bounds how long a recovered core's backlog
+ * waits (a 120 s step could add two minutes). While a core is down its open breaker answers without
+ * calling it, so frequent retries do not hammer it.
  */
-export const RABBITMQ_RETRY_DELAYS_MS: readonly number[] = [1_000, 5_000, 15_000, 30_000];
+export const RABBITMQ_RETRY_DELAYS_MS: readonly number[] = [1_000, 2_000, 5_000, 10_000, 20_000, 30_000];
 /**
  * Attempts before a command is dead-lettered, and the queues' x-delivery-limit: 20 is RabbitMQ 4.0's
- * default delivery limit for quorum queues, and with the delays above a core may be down for about
- * 8 minutes (1 + 5 + 15 + 16 x 30 s) before its commands reach the DLQ; 5 attempts dead-lettered
- * everything after 2.6 minutes.
+ * default delivery limit for quorum queues. With the delays above a core may be down about 7.5
+ * minutes (1+2+5+10+20 s + 14 x 30 s) before its commands reach the DLQ, where 5 attempts over
+ * 1/5/30/120 s gave up after 2.6 minutes.
  */
 export const RABBITMQ_DELIVERY_LIMIT = 20;
 
