@@ -85,6 +85,11 @@ export interface DeliveryStore {
   /** Inserts new deliveries; an event already there (same event id and channel) is left as it is. */
   insert(deliveries: readonly NewDelivery[], now: Date): number;
   /**
+   * The intake's step, in one transaction: inserts the deliveries and marks the hub's outbox rows they
+   * came from as sent (same file). Either both happen or neither; a retry after a crash is idempotent.
+   */
+  insertFromOutbox(deliveries: readonly NewDelivery[], outboxIds: readonly number[], now: Date): number;
+  /**
    * Leases up to `limit` due deliveries: not leased, endpoint enabled, and the oldest unfinished one
    * of its payment (a later event waits until the earlier is delivered, dead or skipped).
    */
@@ -93,6 +98,8 @@ export interface DeliveryStore {
   dropLeases(): number;
   list(filter: DeliveryFilter): Delivery[];
   redeliver(selector: RedeliverySelector, now: Date): Delivery[];
+  /** How many deliveries have this status (all channels). */
+  count(status: DeliveryStatus): number;
   disabledChannels(): Channel[];
   endpoint(channel: Channel): EndpointState;
   /** Turns a channel's endpoint back on; its waiting deliveries are due now with a fresh retry window. */
@@ -161,6 +168,7 @@ export function openDeliveryStore(opts: { file: string; synchronous?: 'FULL' | '
     updated_at = ? WHERE channel = ? AND status IN ('pending', 'failed')`);
   const selectEndpoint = db.prepare('SELECT * FROM webhook_endpoints WHERE channel = ?');
   const selectDisabled = db.prepare('SELECT channel FROM webhook_endpoints WHERE disabled_at IS NOT NULL');
+  const countByStatus = db.prepare('SELECT COUNT(*) AS n FROM webhook_deliveries WHERE status = ?');
   const dropAll = db.prepare('UPDATE webhook_deliveries SET lease_until = NULL WHERE lease_until IS NOT NULL');
   const reopen = db.prepare(`UPDATE webhook_deliveries SET status = 'pending', attempts = 0, first_failed_at = NULL,
     next_attempt_at = ?, updated_at = ? WHERE id = ? RETURNING *`);
@@ -210,6 +218,19 @@ export function openDeliveryStore(opts: { file: string; synchronous?: 'FULL' | '
     return n;
   });
 
+  // Prepared on first use: the CLI opens this store on files where only the delivery table matters.
+  let markOutboxSent: Database.Statement | undefined;
+  const insertFromOutbox = db.transaction(
+    (deliveries: readonly NewDelivery[], outboxIds: readonly number[], now: Date): number => {
+      const n = insert(deliveries, now);
+      markOutboxSent ??= db.prepare(`UPDATE outbox SET status = 'sent', sent_at = ?, lease_until = NULL,
+        last_error = NULL WHERE id = ? AND status = 'pending'`);
+      const at = now.toISOString();
+      for (const id of outboxIds) markOutboxSent.run(at, id);
+      return n;
+    },
+  );
+
   const redeliver = db.transaction((sel: RedeliverySelector, now: Date): Delivery[] => {
     const where: string[] = [];
     const params: Record<string, string | number> = {};
@@ -247,6 +268,8 @@ export function openDeliveryStore(opts: { file: string; synchronous?: 'FULL' | '
 
   return Object.freeze({
     insert: (deliveries: readonly NewDelivery[], now: Date) => (deliveries.length === 0 ? 0 : insert(deliveries, now)),
+    insertFromOutbox: (deliveries: readonly NewDelivery[], outboxIds: readonly number[], now: Date) =>
+      insertFromOutbox(deliveries, outboxIds, now),
     claimDue: (limit: number, leaseMs: number, now: Date) => (limit <= 0 ? [] : claim(limit, leaseMs, now)),
     record: (results: readonly DeliveryResult[], now: Date) => {
       if (results.length > 0) record(results, now);
@@ -272,6 +295,7 @@ export function openDeliveryStore(opts: { file: string; synchronous?: 'FULL' | '
       return (db.prepare(sql).all(params) as DeliveryRow[]).map(toDelivery);
     },
     redeliver: (sel: RedeliverySelector, now: Date) => redeliver(sel, now),
+    count: (status: DeliveryStatus) => (countByStatus.get(status) as { n: number }).n,
     disabledChannels: () =>
       (selectDisabled.all() as Array<{ channel: string }>).map((r) => r.channel).filter(isChannel),
     endpoint(channel: Channel): EndpointState {

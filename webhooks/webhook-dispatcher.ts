@@ -125,7 +125,13 @@ export function createWebhookDispatcher(opts: WebhookDispatcherOptions): Webhook
     }
     try {
       const at = now();
-      deliveries.insert(good, at);
+      // One transaction for the batch: the deliveries and the outbox rows' `sent` mark commit together
+      // (the port's markOutboxSent is a commit, and an fsync, per row).
+      deliveries.insertFromOutbox(
+        good,
+        goodRows.map((r) => r.id),
+        at,
+      );
       for (const d of good) {
         if (d.status === 'skipped_no_endpoint') {
           log.debug(
@@ -134,7 +140,6 @@ export function createWebhookDispatcher(opts: WebhookDispatcherOptions): Webhook
           );
         }
       }
-      for (const row of goodRows) await opts.store.markOutboxSent(row.id, at);
     } catch (err) {
       // Give every row back at once, so the next claim takes them in order again (per-payment order
       // depends on it), and pause the intake a little.

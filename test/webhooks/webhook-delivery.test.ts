@@ -93,6 +93,8 @@ describe('confirmation webhooks', () => {
       data: { amount: '123.45', status: 'APPLIED' },
     });
     expect(rig.deliveries({ paymentId: p.id }).map((d) => d.status)).toEqual(['delivered', 'delivered']);
+    // The outbox rows were consumed with the inserts.
+    expect(await rig.store.outboxStats()).toEqual({ pending: 0, oldestPendingAt: null });
   });
 
   it('a 500 is retried with backoff until a 2xx, with the same webhook-id', async () => {
