@@ -14,7 +14,7 @@ import Database from 'better-sqlite3';
 // APPLIED event's time in the hub's database minus the moment the client read the 201).
 //
 //   npm run build && node dist/bench/rabbitmq-e2e-bench.js [--payments 6000] [--concurrency 32] [--rate 0]
-//                                                            [--profile DIR]
+//                                                            [--drain] [--profile DIR]
 //
 // --rate N paces the payments at N/s (0, the default: as fast as the API takes them). Uses the broker
 // of LOANHUB_TEST_AMQP_URL + LOANHUB_TEST_SERVERS_DIR (a fresh vhost), or starts private servers with
@@ -37,6 +37,9 @@ function option(name: string, fallback: number): number {
 const PAYMENTS = option('payments', 6_000);
 const CONCURRENCY = option('concurrency', 32);
 const RATE = option('rate', 0);
+// --drain: the API's part left out; payments wait in the queues while the workers are stopped, then
+// three workers drain them (applied/s from the first to the last APPLIED)
+const DRAIN = process.argv.includes('--drain');
 const WARMUP = 300;
 // --profile DIR: every hub process writes a V8 CPU profile there when it stops (open in Chrome DevTools)
 const profileAt = process.argv.indexOf('--profile');
@@ -77,9 +80,11 @@ function start(name: string, args: readonly string[], env: NodeJS.ProcessEnv): P
   return p;
 }
 
-async function stopAll(): Promise<void> {
+async function stopAll(which: readonly Proc[] = procs): Promise<void> {
+  const stopping = which === procs ? procs.splice(0) : which.filter((p) => procs.includes(p));
+  for (const p of stopping) procs.splice(procs.indexOf(p), 1);
   await Promise.all(
-    procs.splice(0).map(
+    stopping.map(
       (p) =>
         new Promise<void>((resolve) => {
           if (p.child.exitCode !== null || p.child.signalCode !== null) return resolve();
@@ -157,6 +162,13 @@ function widePolicies(dir: string): string {
   return dir;
 }
 
+function machine(): string {
+  return `${os.cpus().length} cores, ${os.cpus()[0]?.model ?? 'unknown cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, load ${os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')}`;
+}
+
 function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
@@ -200,16 +212,19 @@ async function main(): Promise<void> {
     const api = `http://127.0.0.1:${apiPort}`;
     await httpOk(serve, `${api}/readyz`);
     const cores = ['cash', 'mortgage', 'vehicle'] as const;
-    await Promise.all(
-      cores.map((core, i) => {
-        const port = workerPorts[i] ?? 0;
-        const w = start(`worker ${core}`, ['work', '--core', core, '--port', String(port)], {
-          ...env,
-          LOANHUB_DATA_DIR: path.join(work, `worker-${core}`),
-        });
-        return httpOk(w, `http://127.0.0.1:${port}/readyz`);
-      }),
-    );
+    const startWorkers = (): Promise<Proc[]> =>
+      Promise.all(
+        cores.map(async (core, i) => {
+          const port = workerPorts[i] ?? 0;
+          const w = start(`worker ${core}`, ['work', '--core', core, '--port', String(port)], {
+            ...env,
+            LOANHUB_DATA_DIR: path.join(work, `worker-${core}`),
+          });
+          await httpOk(w, `http://127.0.0.1:${port}/readyz`);
+          return w;
+        }),
+      );
+    const workers = await startWorkers();
     const tokens = {
       app: (await run(process.execPath, [BIN, 'token', '--channel', 'app'], { env })).stdout.trim(),
       web: (await run(process.execPath, [BIN, 'token', '--channel', 'web'], { env })).stdout.trim(),
@@ -269,6 +284,30 @@ async function main(): Promise<void> {
     await burst(WARMUP);
     await settled();
 
+    if (DRAIN) {
+      // the pipeline behind the API alone: the stream waits in the queues, then three workers drain it
+      await stopAll(workers);
+      const accepted = await burst(PAYMENTS);
+      const unsent = db.prepare<[], { n: number }>(
+        "SELECT count(*) AS n FROM outbox WHERE topic = 'core.command' AND status = 'pending'",
+      );
+      await until('the outbox to be published', () => Promise.resolve(unsent.get()?.n === 0), 120_000);
+      await startWorkers();
+      await settled();
+      const span = db
+        .prepare<[string], { first: string; last: string }>(
+          `SELECT min(at) AS first, max(at) AS last FROM payment_events
+           WHERE to_status = 'APPLIED' AND payment_id IN (SELECT value FROM json_each(?))`,
+        )
+        .get(JSON.stringify(accepted.map((a) => a.id)));
+      const seconds = (Date.parse(span?.last ?? '') - Date.parse(span?.first ?? '')) / 1000;
+      db.close();
+      process.stdout.write(
+        `${JSON.stringify({ machine: machine(), date: new Date().toISOString(), payments: PAYMENTS, drainedAppliedPerSecond: Math.round(PAYMENTS / seconds) }, null, 2)}\n`,
+      );
+      return;
+    }
+
     const t0 = Date.now();
     const accepted = await burst(PAYMENTS);
     const tAccepted = Date.now();
@@ -288,7 +327,7 @@ async function main(): Promise<void> {
     latencies.sort((x, y) => x - y);
     const seconds = (lastApplied - t0) / 1000;
     const figures = {
-      machine: `${os.cpus().length} cores, ${os.cpus()[0]?.model ?? 'unknown cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB`,
+      machine: machine(),
       date: new Date().toISOString(),
       payments: PAYMENTS,
       concurrency: CONCURRENCY,
