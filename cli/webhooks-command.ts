@@ -4,6 +4,7 @@ import { createChannelCatalogue } from '../channels/channel-catalogue';
 import { loadConfig } from '../config/config';
 import { CHANNELS, isChannel, type Channel } from '../domain/channel';
 import { DELIVERY_STATUSES, openDeliveryStore, type Delivery, type DeliveryStatus } from '../webhooks/delivery-store';
+import { createExampleReceiver, listenExampleReceiver } from '../webhooks/example-receiver';
 import { embeddedSecretsFile, ensureEmbeddedSecrets } from '../webhooks/webhook-secrets';
 
 // `loanhub webhooks list|redeliver|enable|secret|endpoints`: the confirmation webhooks as operations see
@@ -23,6 +24,11 @@ function asStatus(value: string): DeliveryStatus {
   const found = DELIVERY_STATUSES.find((s) => s === status);
   if (found === undefined) throw new InvalidArgumentError(`one of ${STATUS_CHOICES.join(', ')}`);
   return found;
+}
+
+function asPort(value: string): number {
+  if (!/^\d{1,5}$/.test(value) || Number(value) > 65535) throw new InvalidArgumentError('a port number');
+  return Number(value);
 }
 
 function asLimit(value: string): number {
@@ -228,5 +234,41 @@ export function registerWebhookCommands(program: Command): void {
       }
       if (flags.json) print(`${JSON.stringify({ channel: flags.channel, secrets })}\n`);
       else print(`${secrets.join('\n')}\n`);
+    });
+
+  webhooks
+    .command('receive')
+    .description(
+      "run the example receiver (webhooks/example-receiver.ts) with a channel's secrets; prints each verified event",
+    )
+    .addOption(channelOption('whose secrets verify the signatures').makeOptionMandatory())
+    .option('--port <port>', 'port on 127.0.0.1 (default 9999; 0 picks a free one)', asPort)
+    .action(async (flags: { channel: Channel; port?: number }, cmd: Command) => {
+      const catalogue = createChannelCatalogue(process.env);
+      const variable = catalogue.policy(flags.channel).callbackSecretsEnv;
+      const fromEnv = process.env[variable];
+      const secrets = fromEnv
+        ? fromEnv.split(',').map((x) => x.trim())
+        : (ensureEmbeddedSecrets(loadConfig().dataDir)[flags.channel] ?? []);
+      if (secrets.length === 0) cmd.error(`loanhub: no secret for ${flags.channel}`, { exitCode: 1 });
+      const app = createExampleReceiver({
+        secrets,
+        onEvent: (e) =>
+          print(`${JSON.stringify({ id: e.id, type: e.type, paymentId: e.data.paymentId, status: e.data.status })}\n`),
+      });
+      const server = await listenExampleReceiver(app, flags.port ?? 9999);
+      const { port } = server.address() as { port: number };
+      process.stderr.write(
+        `receiving ${flags.channel} webhooks on http://127.0.0.1:${port}/hooks/loanhub ` +
+          `(start the hub with LOANHUB_CHANNEL_${flags.channel.toUpperCase()}_CALLBACK_URL set to it); Ctrl-C stops\n`,
+      );
+      await new Promise<void>((resolve) => {
+        const stop = (): void => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        };
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
     });
 }
