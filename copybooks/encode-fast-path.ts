@@ -27,65 +27,6 @@ export interface EncodeFastPathOptions {
   readonly fillerBytes: (node: LayoutNode) => Uint8Array | undefined;
 }
 
-/**
- * Parses a plain decimal string into out[0, n): the n stored digits (values 0-9, right-aligned)
- * of a field with `scale` decimals (0 <= scale <= n). Returns 1 for a negative value of a signed
- * field (also "-0", which the full plan keeps), 0 otherwise, and -1 for anything the full plan
- * would reject or handle differently (not a string, too many digits or decimals, a negative
- * value for an unsigned field).
- */
-export function parseDigits(v: unknown, n: number, scale: number, signed: boolean, out: Uint8Array): number {
-  if (typeof v !== 'string') return -1;
-  const len = v.length;
-  let i = 0;
-  const c0 = v.charCodeAt(0);
-  const negative = c0 === 45;
-  if (negative || c0 === 43) i = 1;
-  const intStart = i;
-  while (i < len) {
-    const c = v.charCodeAt(i);
-    if (c < 48 || c > 57) break;
-    i++;
-  }
-  const intEnd = i;
-  if (intEnd === intStart) return -1;
-  let fracStart = len;
-  if (i < len) {
-    if (v.charCodeAt(i) !== 46) return -1;
-    i++;
-    fracStart = i;
-    while (i < len) {
-      const c = v.charCodeAt(i);
-      if (c < 48 || c > 57) return -1;
-      i++;
-    }
-    if (fracStart === len) return -1;
-  }
-  const fracLen = len - fracStart;
-  if (fracLen > scale) return -1;
-  let k = intStart;
-  while (k < intEnd && v.charCodeAt(k) === 48) k++;
-  const intDigits = intEnd - k;
-  const intWidth = n - scale;
-  if (intDigits > intWidth) return -1;
-  let o = 0;
-  let any = 0;
-  while (o < intWidth - intDigits) out[o++] = 0;
-  for (let j = k; j < intEnd; j++) {
-    const d = v.charCodeAt(j) - 48;
-    any |= d;
-    out[o++] = d;
-  }
-  for (let j = fracStart; j < len; j++) {
-    const d = v.charCodeAt(j) - 48;
-    any |= d;
-    out[o++] = d;
-  }
-  while (o < n) out[o++] = 0;
-  if (negative && !signed && any !== 0) return -1;
-  return negative && signed ? 1 : 0;
-}
-
 /** A codec call for the shapes the generated code leaves to the codec; its errors mean "decline". */
 function viaCodec(codec: FieldCodec, v: unknown, buf: Uint8Array, pos: number): boolean {
   if (v === undefined) return false;
@@ -110,6 +51,98 @@ function sameBytes(buf: Uint8Array, pos: number, saved: Uint8Array, len: number)
   return true;
 }
 
+/**
+ * Parses a plain decimal string into out[0, n): the n stored digits (values 0-9, right-aligned)
+ * of a field with `scale` decimals (0 <= scale <= n), by the rules of unscaledFrom in
+ * decimal-text.ts. Returns 1 for a negative value of a signed field (also "-0", which the full
+ * plan keeps), 0 otherwise, and -1 for whatever the full plan would reject (not a string, too many
+ * digits or decimals, a negative value for an unsigned field, anything but [+-]digits[.digits]).
+ */
+export function parseDigits(v: unknown, n: number, scale: number, signed: boolean, out: Uint8Array): number {
+  if (typeof v !== 'string') return -1;
+  const len = v.length;
+  const c0 = v.charCodeAt(0);
+  const negative = c0 === 45;
+  const intStart = negative || c0 === 43 ? 1 : 0;
+  const dot = v.indexOf('.', intStart);
+  const intEnd = dot < 0 ? len : dot;
+  if (intEnd === intStart) return -1;
+  const intWidth = n - scale;
+  let from = intStart;
+  // Integer digits beyond the picture's width may only be leading zeros.
+  for (; from < intEnd - intWidth; from++) if (v.charCodeAt(from) !== 48) return -1;
+  let o = intWidth - (intEnd - from);
+  for (let i = 0; i < o; i++) out[i] = 0;
+  for (let j = from; j < intEnd; j++) {
+    const d = v.charCodeAt(j) - 48;
+    if (d < 0 || d > 9) return -1;
+    out[o++] = d;
+  }
+  if (dot >= 0) {
+    const fracLen = len - dot - 1;
+    if (fracLen === 0 || fracLen > scale) return -1;
+    for (let j = dot + 1; j < len; j++) {
+      const d = v.charCodeAt(j) - 48;
+      if (d < 0 || d > 9) return -1;
+      out[o++] = d;
+    }
+  }
+  while (o < n) out[o++] = 0;
+  if (!negative) return 0;
+  if (signed) return 1;
+  // "-0" is zero and writes as such; any other negative value of an unsigned field is an error.
+  for (let i = 0; i < n; i++) if (out[i] !== 0) return -1;
+  return 0;
+}
+
+/**
+ * Statements that parse the decimal string in `v` as the n stored digits of a field with `scale`
+ * decimals and hand digit o (0 = most significant) to `put`, declaring `neg`. The value as the
+ * decoder writes it (all `scale` decimals given, integer digits that fit) is read straight, each
+ * character once, with constant positions where it can; anything else goes through parseDigits.
+ * Either way `return false` follows whatever the full plan would reject.
+ */
+function digitsCode(
+  v: string,
+  n: number,
+  scale: number,
+  signed: boolean,
+  put: (o: string, d: string) => string,
+): string {
+  const intWidth = n - scale;
+  const canonical = [
+    `const c0 = ${v}.charCodeAt(0);`,
+    `const s0 = c0 === 45 || c0 === 43 ? 1 : 0;`,
+    `neg = c0 === 45;`,
+    // An empty integer part ("-.5", ".5") is no plain decimal.
+    'if (ie === s0) return false;',
+    ...Array.from({ length: intWidth }, (_, o) => put(String(o), '0')),
+    ...Array.from({ length: scale }, (_, i) => {
+      const d = `d${i}`;
+      return `const ${d} = ${v}.charCodeAt(L - ${scale - i}) - 48; if (${d} < 0 || ${d} > 9) return false; ${put(String(intWidth + i), d)}`;
+    }),
+    `for (let j = ie - 1, q = ${intWidth - 1}; j >= s0; j--, q--) { const d = ${v}.charCodeAt(j) - 48; if (d < 0 || d > 9) return false; ${put('q', 'd')} }`,
+  ];
+  const ie = scale > 0 ? `L - ${scale + 1}` : 'L';
+  const fits = [
+    scale > 0 ? `L > ${scale + 1} && ${v}.charCodeAt(${ie}) === 46` : 'L > 0',
+    `${ie} - (${v}.charCodeAt(0) === 45 || ${v}.charCodeAt(0) === 43 ? 1 : 0) <= ${intWidth}`,
+    ...(signed ? [] : [`${v}.charCodeAt(0) !== 45`]),
+  ].join(' && ');
+  return [
+    `if (typeof ${v} !== 'string') return false;`,
+    `const L = ${v}.length;`,
+    'let neg = false;',
+    `if (${fits}) {`,
+    `const ie = ${ie};`,
+    ...canonical,
+    '} else {',
+    `const g = digits(${v}, ${n}, ${scale}, ${signed}, D); if (g < 0) return false; neg = g === 1;`,
+    `for (let o = 0; o < ${n}; o++) { const d = D[o]; ${put('o', 'd')} }`,
+    '}',
+  ].join('\n');
+}
+
 /** Compiles the fast path, or returns undefined for layouts it does not cover (OCCURS DEPENDING ON). */
 export function compileEncodeFastPath(layout: Layout, options: EncodeFastPathOptions): FastEncode | undefined {
   if (layout.hasOccursDependingOn) return undefined;
@@ -118,10 +151,13 @@ export function compileEncodeFastPath(layout: Layout, options: EncodeFastPathOpt
   const consts: unknown[] = [];
   const constant = (v: unknown): string => `k[${consts.push(v) - 1}]`;
   const functions: string[] = [];
+  // Tables and scratch as locals of each generated function: TurboFan checks them once per call
+  // instead of at every access through the closure.
+  const locals = 'const { k, FU, SP, D, NP, PP } = h;';
   const at = (rel: number): string => (rel === 0 ? 'p' : `p + ${rel}`);
 
   // Statements that write field f's value `v` at position `p` + rel, or `return false`.
-  const fieldCode = (f: LayoutField, v: string, rel: number): string => {
+  const fieldCode = (f: LayoutField, v: string, rel: number, shared: boolean): string => {
     const t = f.type;
     const viaCodecCode = (): string => `if (!via(${constant(options.codecFor(f))}, ${v}, b, ${at(rel)})) return false;`;
     switch (t.kind) {
@@ -131,7 +167,6 @@ export function compileEncodeFastPath(layout: Layout, options: EncodeFastPathOpt
         const alphabetic = t.kind === 'text' && t.alphabetic;
         if (alphabetic) return viaCodecCode();
         const right = t.kind === 'text' && t.justifiedRight;
-        // Padding is written, not assumed: another view of a REDEFINES area may have written there.
         const start = right ? `${at(rel)} + ${size} - n` : at(rel);
         const padFrom = right ? at(rel) : `${at(rel)} + n`;
         return [
@@ -139,28 +174,28 @@ export function compileEncodeFastPath(layout: Layout, options: EncodeFastPathOpt
           `{ const n = ${v}.length; if (n > ${size}) return false;`,
           `const s = ${start};`,
           `for (let i = 0; i < n; i++) { const c = FU[${v}.charCodeAt(i)]; if (c < 0) return false; b[s + i] = c; }`,
-          `const f = ${padFrom}; for (let i = 0; i < ${size} - n; i++) b[f + i] = SP; }`,
+          // The record starts as spaces; only in a REDEFINES area may another view have written here.
+          shared ? `const f = ${padFrom}; for (let i = 0; i < ${size} - n; i++) b[f + i] = SP; }` : '}',
         ].join('\n');
       }
       case 'zoned': {
         const n = t.digits;
         if (t.blankWhenZero || t.scale < 0 || t.scale > n) return viaCodecCode();
-        const firstDigit = t.signSeparate && t.signPosition === 'leading' ? 1 : 0;
-        const lines = [`{ const g = digits(${v}, ${n}, ${t.scale}, ${t.signed}, D); if (g < 0) return false;`];
-        for (let i = 0; i < n; i++) lines.push(`b[${at(rel + firstDigit + i)}] = ${page.zero} + D[${i}];`);
+        const first = rel + (t.signSeparate && t.signPosition === 'leading' ? 1 : 0);
+        const lines = [digitsCode(v, n, t.scale, t.signed, (o, d) => `b[${at(first)} + ${o}] = ${page.zero} + ${d};`)];
         if (t.signed && !t.signSeparate) {
-          const d = t.signPosition === 'leading' ? 0 : n - 1;
-          const pos = at(rel + firstDigit + d);
+          const pos = at(first + (t.signPosition === 'leading' ? 0 : n - 1));
           lines.push(
-            ebcdic ? `b[${pos}] = (g === 1 ? 0xd0 : 0xc0) | D[${d}];` : `b[${pos}] = (g === 1 ? NP : PP)[D[${d}]];`,
+            ebcdic
+              ? `b[${pos}] = (neg ? 0xd0 : 0xc0) | (b[${pos}] & 0x0f);`
+              : `b[${pos}] = (neg ? NP : PP)[b[${pos}] - ${page.zero}];`,
           );
         }
         if (t.signSeparate) {
           const pos = at(rel + (t.signPosition === 'leading' ? 0 : n));
-          lines.push(`b[${pos}] = g === 1 ? ${page.minus} : ${page.plus};`);
+          lines.push(`b[${pos}] = neg ? ${page.minus} : ${page.plus};`);
         }
-        lines.push('}');
-        return lines.join('\n');
+        return `{\n${lines.join('\n')}\n}`;
       }
       case 'packed': {
         const n = t.digits;
@@ -168,11 +203,11 @@ export function compileEncodeFastPath(layout: Layout, options: EncodeFastPathOpt
         const size = Math.floor(n / 2) + 1;
         const pad = size * 2 - 1 - n;
         const nib = (k: number): string => (k < pad ? '0' : `D[${k - pad}]`);
-        const lines = [`{ const g = digits(${v}, ${n}, ${t.scale}, ${t.signed}, D); if (g < 0) return false;`];
+        const lines = [digitsCode(v, n, t.scale, t.signed, (o, d) => `D[${o}] = ${d};`)];
         for (let j = 0; j < size - 1; j++) lines.push(`b[${at(rel + j)}] = (${nib(2 * j)} << 4) | ${nib(2 * j + 1)};`);
-        const sign = t.signed ? '(g === 1 ? 0x0d : 0x0c)' : '0x0f';
-        lines.push(`b[${at(rel + size - 1)}] = (${nib(2 * size - 2)} << 4) | ${sign};`, '}');
-        return lines.join('\n');
+        const sign = t.signed ? '(neg ? 0x0d : 0x0c)' : '0x0f';
+        lines.push(`b[${at(rel + size - 1)}] = (${nib(2 * size - 2)} << 4) | ${sign};`);
+        return `{\n${lines.join('\n')}\n}`;
       }
       case 'binary': {
         const n = t.digits;
@@ -182,16 +217,15 @@ export function compileEncodeFastPath(layout: Layout, options: EncodeFastPathOpt
         const bits = t.bytes * 8;
         const lo = t.signed ? -(2 ** (bits - 1)) : 0;
         const hi = t.signed ? 2 ** (bits - 1) - 1 : 2 ** bits - 1;
-        const lines = [`{ const g = digits(${v}, ${n}, ${t.scale}, ${t.signed}, D); if (g < 0) return false;`];
+        const lines = [digitsCode(v, n, t.scale, t.signed, (o, d) => `D[${o}] = ${d};`)];
         lines.push(`let w = ${Array.from({ length: n }, (_, i) => `D[${i}] * ${10 ** (n - 1 - i)}`).join(' + ')};`);
-        lines.push(`if (g === 1) w = -w;`, `if (w < ${lo} || w > ${hi}) return false;`);
+        lines.push(`if (neg) w = -w;`, `if (w < ${lo} || w > ${hi}) return false;`);
         lines.push(`if (w < 0) w += ${2 ** bits};`);
         for (let i = t.bytes - 1; i >= 0; i--) {
           lines.push(`b[${at(rel + i)}] = w & 0xff;`);
           if (i > 0) lines.push('w = Math.floor(w / 256);');
         }
-        lines.push('}');
-        return lines.join('\n');
+        return `{\n${lines.join('\n')}\n}`;
       }
       case 'float':
         return viaCodecCode();
@@ -199,21 +233,21 @@ export function compileEncodeFastPath(layout: Layout, options: EncodeFastPathOpt
   };
 
   // A function writing node n's value (one occurrence) at p; returns its name.
-  const nodeFunction = (n: LayoutNode): string => {
+  const nodeFunction = (n: LayoutNode, shared: boolean): string => {
     const index = functions.push('') - 1;
-    const body = n.kind === 'field' ? fieldCode(n, 'v', 0) : groupCode(n.children, 'v');
-    functions[index] = `function w${index}(v, b, p) {\n${body}\nreturn true;\n}`;
+    const body = n.kind === 'field' ? fieldCode(n, 'v', 0, shared) : groupCode(n.children, 'v', shared);
+    functions[index] = `function w${index}(v, b, p) {\n${locals}\n${body}\nreturn true;\n}`;
     return `w${index}`;
   };
 
   // Statements writing item c (all its occurrences) from value expression v at p + rel.
-  const itemCode = (c: LayoutNode, v: string, rel: number): string => {
+  const itemCode = (c: LayoutNode, v: string, rel: number, shared: boolean): string => {
     const occurs = c.occurs;
     if (occurs === undefined) {
-      if (c.kind === 'field') return `if (${v} === undefined) return false;\n${fieldCode(c, v, rel)}`;
-      return `if (!${nodeFunction(c)}(${v}, b, ${at(rel)})) return false;`;
+      if (c.kind === 'field') return `if (${v} === undefined) return false;\n${fieldCode(c, v, rel, shared)}`;
+      return `if (!${nodeFunction(c, shared)}(${v}, b, ${at(rel)})) return false;`;
     }
-    const fn = nodeFunction(c);
+    const fn = nodeFunction(c, shared);
     return [
       `if (!Array.isArray(${v}) || ${v}.length !== ${occurs.max}) return false;`,
       `for (let i = 0; i < ${occurs.max}; i++) if (${v}[i] === undefined || !${fn}(${v}[i], b, ${at(rel)} + i * ${c.size})) return false;`,
@@ -229,7 +263,12 @@ export function compileEncodeFastPath(layout: Layout, options: EncodeFastPathOpt
 
   // A group's body: values read with literal property loads, keys checked as the full plan does
   // (Object.keys count equal to the values given), then each area written in order.
-  const groupCode = (children: readonly LayoutNode[], obj: string, onEnd?: (end: number) => void): string => {
+  const groupCode = (
+    children: readonly LayoutNode[],
+    obj: string,
+    shared: boolean,
+    onEnd?: (end: number) => void,
+  ): string => {
     const areas: LayoutNode[][] = [];
     for (const c of children) {
       const last = areas[areas.length - 1];
@@ -256,7 +295,7 @@ export function compileEncodeFastPath(layout: Layout, options: EncodeFastPathOpt
       const areaSize = Math.max(...nodes.map((c) => c.size * (c.occurs?.max ?? 1)));
       const views = nodes.filter((c) => !c.filler);
       if (nodes.length === 1 || views.length === 0) {
-        for (const c of nodes) lines.push(c.filler ? fillerCode(c, rel) : itemCode(c, vars.get(c) ?? '', rel));
+        for (const c of nodes) lines.push(c.filler ? fillerCode(c, rel) : itemCode(c, vars.get(c) ?? '', rel, shared));
       } else {
         // Views of a REDEFINES area: the given ones in order; with more than one, each must give
         // back the same bytes when written again (else the full plan reports REDEFINES_CONFLICT).
@@ -266,14 +305,16 @@ export function compileEncodeFastPath(layout: Layout, options: EncodeFastPathOpt
         lines.push(`{ const given = ${given}; if (given === 0) return false;`);
         const writeAll = views.map((c) => {
           const v = vars.get(c) ?? '';
-          return `if (${v} !== undefined) { ${itemCode(c, v, rel)} }`;
+          return `if (${v} !== undefined) { ${itemCode(c, v, rel, true)} }`;
         });
         lines.push(...writeAll);
         lines.push(`if (given > 1) { for (let i = 0; i < ${areaSize}; i++) ${saved}[i] = b[${at(rel)} + i];`);
-        for (const c of views) {
+        // Writing a view sets the same bytes whatever was there, so the view written last needs no
+        // second pass; each earlier one must leave the area as the last left it.
+        for (const c of views.slice(0, -1)) {
           const v = vars.get(c) ?? '';
           lines.push(
-            `if (${v} !== undefined) { ${itemCode(c, v, rel)}\nif (!same(b, ${at(rel)}, ${saved}, ${areaSize})) return false; }`,
+            `if (${v} !== undefined) { ${itemCode(c, v, rel, true)}\nif (!same(b, ${at(rel)}, ${saved}, ${areaSize})) return false; }`,
           );
         }
         lines.push('} }');
@@ -285,12 +326,12 @@ export function compileEncodeFastPath(layout: Layout, options: EncodeFastPathOpt
   };
 
   let length = 0;
-  const body = groupCode(options.top, 'r', (end) => (length = end));
+  const body = groupCode(options.top, 'r', false, (end) => (length = end));
   const source = [
     '"use strict";',
-    'const { k, FU, SP, D, NP, PP, digits, via, isPlain, same, own } = h;',
+    'const { digits, via, isPlain, same, own } = h;',
     ...functions,
-    `return function fastEncode(r, b) {\nconst p = 0;\n${body}\nreturn true;\n};`,
+    `return function fastEncode(r, b) {\nconst p = 0;\n${locals}\n${body}\nreturn true;\n};`,
   ].join('\n');
   const helpers = {
     k: consts,
