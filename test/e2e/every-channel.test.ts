@@ -35,6 +35,15 @@ afterAll(async () => {
   await stack?.stop();
 });
 
+it('every process of the stack exits by itself on SIGTERM', async () => {
+  const s = await startStack(broker, { name: 'sigterm' });
+  const exits = await s.stop();
+  expect(exits.map((e) => e.name).sort()).toEqual(
+    ['serve', 'simulators', 'worker cash', 'worker mortgage', 'worker vehicle'].sort(),
+  );
+  expect(exits.filter((e) => e.code !== 0)).toEqual([]);
+});
+
 describe('every channel to every core through separate processes', () => {
   it('applies each payment once and lowers each amount due exactly once', async () => {
     stack = await startStack(broker, { name: 'channels' });

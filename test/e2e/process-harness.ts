@@ -82,13 +82,19 @@ export async function waitFor<T>(
   }
 }
 
+export interface Exit {
+  readonly name: string;
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+}
+
 /** One process of the CLI; the last lines of its output are kept for failure messages. */
 export interface HubProcess {
   readonly name: string;
   readonly child: ChildProcess;
   tail(): string;
-  /** SIGTERM, then SIGKILL if it has not exited after graceMs. */
-  stop(graceMs?: number): Promise<void>;
+  /** SIGTERM, then SIGKILL if it has not exited after graceMs; resolves to how it ended. */
+  stop(graceMs?: number): Promise<Exit>;
   kill9(): Promise<void>;
 }
 
@@ -110,12 +116,14 @@ export function spawnCli(name: string, args: readonly string[], env: NodeJS.Proc
     child,
     tail: () => lines.slice(-30).join('\n'),
     async stop(graceMs = 10_000) {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const done = exited();
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-      await done;
-      clearTimeout(timer);
+      if (child.exitCode === null && child.signalCode === null) {
+        const done = exited();
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+        await done;
+        clearTimeout(timer);
+      }
+      return { name, code: child.exitCode, signal: child.signalCode };
     },
     async kill9() {
       if (child.exitCode !== null || child.signalCode !== null) return;
@@ -182,7 +190,8 @@ export interface Stack {
   cli(args: readonly string[]): Promise<string>;
   hubDb(): Database.Database;
   coreDb(core: Core): Database.Database;
-  stop(): Promise<void>;
+  /** Stops every process (SIGTERM, SIGKILL after 10 s) and says how each ended. */
+  stop(): Promise<Exit[]>;
 }
 
 export interface StackOptions {
@@ -228,13 +237,14 @@ export async function startStack(broker: Broker, opts: StackOptions): Promise<St
   const workers = new Map<Core, HubProcess>();
   const dbs: Database.Database[] = [];
 
-  const stop = async (): Promise<void> => {
+  const stop = async (): Promise<Exit[]> => {
     for (const db of dbs.splice(0)) db.close();
     // workers and serve first (they finish in-flight work), the cores they call last
     const [sims, ...rest] = processes.splice(0);
-    await Promise.all(rest.map((p) => p.stop()));
-    if (sims) await sims.stop();
+    const exits = await Promise.all(rest.map((p) => p.stop()));
+    if (sims) exits.push(await sims.stop());
     fs.rmSync(root, { recursive: true, force: true });
+    return exits;
   };
 
   try {
