@@ -133,3 +133,64 @@ export function decimalFromNibbles(
   const s = nibbleShape(negative, nib, a, decimals)(highChars, lowChars, buf, pos + (nib >>> 1));
   return scale < 0 ? s + '0'.repeat(-scale) : s;
 }
+
+/** Builds a field's decimal string from its bytes at p (the field's first digit byte). */
+export type DigitsBuilder = (b: Uint8Array, p: number) => string;
+
+const builderCache = new Map<string, readonly DigitsBuilder[]>();
+const zonedTables: Uint16Array[] = [];
+
+/**
+ * Every string builder one field shape can need, for the generated decoder: index
+ * (negative ? n + 1 : 0) + (firstNonZero < 0 ? n : firstNonZero). Each builds, with one
+ * String.fromCharCode call, exactly the string decimalFromDigits (zoned: `table` maps a byte to its
+ * digit character) or decimalFromNibbles (packed: `pad` digit nibbles before the first digit)
+ * returns for the same arguments.
+ */
+export function digitsBuilders(
+  source: { readonly kind: 'zoned'; readonly table: Uint16Array } | { readonly kind: 'packed'; readonly pad: number },
+  n: number,
+  scale: number,
+): readonly DigitsBuilder[] {
+  let tableId = -1;
+  if (source.kind === 'zoned') {
+    tableId = zonedTables.indexOf(source.table);
+    if (tableId < 0) tableId = zonedTables.push(source.table) - 1;
+  }
+  const key = `${source.kind}:${tableId}:${source.kind === 'packed' ? source.pad : 0}:${n}:${scale}`;
+  const cached = builderCache.get(key);
+  if (cached !== undefined) return cached;
+  const digit = (i: number): string => {
+    if (source.kind === 'zoned') return `t[b[p + ${i}]]`;
+    const nib = source.pad + i;
+    return `${nib & 1 ? 'l' : 'h'}[b[p + ${nib >>> 1}]]`;
+  };
+  const range = (from: number, to: number): string[] => Array.from({ length: to - from }, (_, k) => digit(from + k));
+  const zeros = (k: number): string[] => Array.from({ length: Math.max(k, 0) }, () => '48');
+  const builders: DigitsBuilder[] = [];
+  for (const negative of [false, true]) {
+    for (let first = 0; first <= n; first++) {
+      const fnz = first === n ? -1 : first;
+      let codes: string[];
+      if (scale <= 0) {
+        codes = fnz < 0 ? ['48'] : [...range(fnz, n), ...zeros(-scale)];
+      } else if (scale >= n) {
+        codes = ['48', '46', ...zeros(scale - n), ...range(0, n)];
+      } else {
+        const intLen = n - scale;
+        const start = fnz >= 0 && fnz < intLen ? fnz : intLen - 1;
+        codes = [...range(start, intLen), '46', ...range(intLen, n)];
+      }
+      if (negative) codes.unshift('45');
+      const make = new Function(
+        't',
+        'h',
+        'l',
+        `return function build(b, p) { return String.fromCharCode(${codes.join(', ')}); };`,
+      ) as (t: Uint16Array, h: Uint16Array, l: Uint16Array) => DigitsBuilder;
+      builders.push(make(source.kind === 'zoned' ? source.table : highChars, highChars, lowChars));
+    }
+  }
+  builderCache.set(key, builders);
+  return builders;
+}

@@ -2,6 +2,7 @@ import { binaryCodec } from './binary-codec';
 import type { CodePage } from './code-page';
 import { CopybookError, toHex, type CopybookErrorContext } from './copybook-errors';
 import type { Layout, LayoutField, LayoutNode } from './copybook-layout';
+import { compileDecodeFastPath, literalKey } from './decode-fast-path';
 import type { FieldCodec } from './field-codec';
 import { hexFloatCodec } from './hex-float-codec';
 import { packedCodec } from './packed-codec';
@@ -113,6 +114,12 @@ export interface RecordDecoder {
   decode(buf: Uint8Array, start?: number, end?: number): DecodedRecord;
   /** Same pass, but returns what decoded together with every field error instead of throwing. */
   decodeAll(buf: Uint8Array, start?: number, end?: number): DecodeOutcome;
+  /**
+   * The record when every field decodes on the generated fast path, else undefined (then call
+   * decodeAll, which decodes with the full plan and reports every error). Allocates nothing
+   * beyond the record: the streaming reader's per-record call.
+   */
+  decodeValid(buf: Uint8Array, start?: number, end?: number): DecodedRecord | undefined;
   /** Bytes the last decode consumed (the record length under occurs: 'packed'). */
   readonly lastLength: () => number;
 }
@@ -324,10 +331,17 @@ export function createRecordDecoder(layout: Layout, options: RecordCodecOptions)
       ? compileGroup(roots[0].children, roots[0].size)
       : compileGroup(roots, layout.size);
 
+  const collapse = !keepRoot && roots[0]?.kind === 'group' ? roots[0] : undefined;
   const fast =
     layout.hasOccursDependingOn || options.plan === 'full'
       ? undefined
-      : compileFastPath(keepRoot ? undefined : roots[0], roots, page, trim);
+      : compileDecodeFastPath({
+          codePage: page,
+          trim,
+          codecFor: (f) => codecFor(f, page, trim),
+          top: collapse !== undefined ? collapse.children : roots,
+          topOffset: collapse !== undefined ? collapse.offset : 0,
+        });
 
   const ctx: Ctx = {
     buf: new Uint8Array(0),
@@ -339,17 +353,24 @@ export function createRecordDecoder(layout: Layout, options: RecordCodecOptions)
   };
   let lastLength = 0;
 
-  const decodeAll = (buf: Uint8Array, start = 0, end = buf.length): DecodeOutcome => {
-    if (fast !== undefined && end - start >= layout.size) {
-      try {
-        const value = fast(buf, start);
-        lastLength = layout.size;
-        return { value, errors: NO_ERRORS };
-      } catch (err) {
-        if (!(err instanceof CopybookError)) throw err;
-        // Not lost: the full plan below decodes the record again and reports every bad field.
-      }
+  const decodeValid = (buf: Uint8Array, start = 0, end = buf.length): DecodedRecord | undefined => {
+    if (fast === undefined || end - start < layout.size) return undefined;
+    let value: DecodedRecord | undefined;
+    try {
+      value = fast(buf, start) as DecodedRecord | undefined;
+    } catch (err) {
+      // A codec the fast path calls found a bad value; the full plan reports it.
+      if (!(err instanceof CopybookError)) throw err;
+      return undefined;
     }
+    if (value !== undefined) lastLength = layout.size;
+    return value;
+  };
+
+  const decodeAll = (buf: Uint8Array, start = 0, end = buf.length): DecodeOutcome => {
+    const valid = decodeValid(buf, start, end);
+    if (valid !== undefined) return { value: valid, errors: NO_ERRORS };
+    // Not lost: the full plan below decodes the record again and reports every bad field.
     if (ctx.indices.length !== 0) ctx.indices.length = 0;
     if (ctx.errors.length !== 0) ctx.errors.length = 0;
     if (counterSlots.size > 0) ctx.counters.fill(Number.NaN);
@@ -376,6 +397,7 @@ export function createRecordDecoder(layout: Layout, options: RecordCodecOptions)
     size: layout.size,
     lastLength: () => lastLength,
     decodeAll,
+    decodeValid,
     decode(buf: Uint8Array, start = 0, end = buf.length): DecodedRecord {
       const r = decodeAll(buf, start, end);
       if (r.errors.length === 0) return r.value;
@@ -388,59 +410,6 @@ export function createRecordDecoder(layout: Layout, options: RecordCodecOptions)
       );
     },
   });
-}
-
-type FastDecode = (buf: Uint8Array, base: number) => DecodedRecord;
-
-/** A key for generated object literals: JSON-quoted, and computed for "__proto__" so it stays an own property. */
-export function literalKey(name: string): string {
-  return name === '__proto__' ? `[${JSON.stringify(name)}]` : JSON.stringify(name);
-}
-
-/**
- * The fast path for whole records without OCCURS DEPENDING ON: one generated function per layout
- * that builds the nested record as object literals, calling each field's codec at its constant
- * offset. It assumes every field is valid; the first codec error makes the caller fall back to
- * the full plan, which tells REDEFINES views apart and reports every bad field.
- */
-function compileFastPath(
-  collapse: LayoutNode | undefined,
-  roots: readonly LayoutNode[],
-  page: CodePage,
-  trim: 'pad' | 'none',
-): FastDecode | undefined {
-  const codecs: FieldCodec[] = [];
-  const helpers: string[] = [];
-  const pos = (base: string, rel: number): string => (rel === 0 ? base : `${base} + ${rel}`);
-  // `base` is the JS expression for the byte position where item n (its first occurrence) starts.
-  const value = (n: LayoutNode, base: string): string => {
-    const occurs = n.occurs;
-    if (n.kind === 'field') {
-      const k = codecs.push(codecFor(n, page, trim)) - 1;
-      return occurs === undefined ? `d${k}(b, ${base})` : `rep(d${k}, b, ${base}, ${occurs.max}, ${n.size})`;
-    }
-    if (occurs === undefined) return object(n.children, n.offset, base);
-    const slot = helpers.push('') - 1;
-    helpers[slot] = `function g${slot}(b, p) { return ${object(n.children, n.offset, 'p')}; }`;
-    return `rep(g${slot}, b, ${base}, ${occurs.max}, ${n.size})`;
-  };
-  const object = (children: readonly LayoutNode[], groupOffset: number, base: string): string =>
-    `{${children
-      .filter((c) => !c.filler)
-      .map((c) => `${literalKey(c.name)}: ${value(c, pos(base, c.offset - groupOffset))}`)
-      .join(', ')}}`;
-  const body =
-    collapse !== undefined && collapse.kind === 'group'
-      ? object(collapse.children, collapse.offset, 'p')
-      : object(roots, 0, 'p');
-  const source = [
-    '"use strict";',
-    'function rep(f, b, p, n, size) { const a = new Array(n); for (let i = 0; i < n; i++) a[i] = f(b, p + i * size); return a; }',
-    ...codecs.map((_, k) => `const d${k} = c[${k}].decode;`),
-    ...helpers,
-    `return function fast(b, p) { return ${body}; };`,
-  ].join('\n');
-  return new Function('c', source)(codecs) as FastDecode;
 }
 
 /** The error a record with bad fields is reported as: RECORD_INVALID, one nested error per field. */

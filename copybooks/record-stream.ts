@@ -177,8 +177,13 @@ export async function* decodeRecordBatches(
     append(state, chunk);
     const batch: DecodeResult[] = [];
     const fatal = scan(state, opts, lrecl, (buf, start, end, index, offset) => {
-      const r = decoder.decodeAll(buf, start, end);
       const length = end - start;
+      const value = decoder.decodeValid(buf, start, end);
+      if (value !== undefined) {
+        batch.push({ ok: true, index, offset, length, value });
+        return;
+      }
+      const r = decoder.decodeAll(buf, start, end);
       if (r.errors.length === 0) batch.push({ ok: true, index, offset, length, value: r.value });
       else
         batch.push({

@@ -36,7 +36,7 @@ function undecodable(page: CodePage, buf: Uint8Array, at: number): CopybookError
   );
 }
 
-type ShortDecoder = (table: Uint16Array, buf: Uint8Array, at: number) => string;
+export type ShortDecoder = (table: Uint16Array, buf: Uint8Array, at: number) => string;
 
 const SHORT = 64;
 const shortDecoders: ShortDecoder[] = [];
@@ -46,7 +46,7 @@ const shortDecoders: ShortDecoder[] = [];
  * String.fromCharCode call of fixed arity (generated once, shared by every field of that length):
  * two to three times faster than a Buffer latin1/ucs2 slice for the short strings records hold.
  */
-function shortDecoder(n: number): ShortDecoder {
+export function shortDecoder(n: number): ShortDecoder {
   let f = shortDecoders[n];
   if (f === undefined) {
     const args = Array.from({ length: n }, (_, i) => `t[b[p + ${i}]]`).join(', ');

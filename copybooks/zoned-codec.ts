@@ -32,7 +32,7 @@ const asciiPositivePunch = [0x7b, 0x41, 0x42, 0x43, 0x44, 0x45, 0x46, 0x47, 0x48
 const asciiNegativePunch = [0x7d, 0x4a, 0x4b, 0x4c, 0x4d, 0x4e, 0x4f, 0x50, 0x51, 0x52];
 
 // byte -> its digit character ('0'-'9'), for plain and overpunched bytes alike (validated separately)
-const ebcdicDigitChars = Uint16Array.from({ length: 256 }, (_, b) => 0x30 + Math.min(b & 0x0f, 9));
+export const ebcdicDigitChars = Uint16Array.from({ length: 256 }, (_, b) => 0x30 + Math.min(b & 0x0f, 9));
 const asciiDigitChars = Uint16Array.from({ length: 256 }, (_, b) => 0x30 + Math.max(asciiSign[b] ?? 0, 0));
 
 export function zonedCodec(spec: ZonedSpec, page: CodePage): FieldCodec {
