@@ -38,12 +38,22 @@ interface ScanState {
 
 type OnRecord = (buf: Buffer, start: number, end: number, index: number, offset: number) => void;
 
-/** Calls onRecord for every whole record in state.buf from state.pos; returns a fatal error or undefined. */
-function scan(state: ScanState, options: SplitOptions, lrecl: number, onRecord: OnRecord): CopybookError | undefined {
+/**
+ * Calls onRecord for every whole record in state.buf from state.pos, at most `limit` of them;
+ * returns a fatal error or undefined.
+ */
+function scan(
+  state: ScanState,
+  options: SplitOptions,
+  lrecl: number,
+  onRecord: OnRecord,
+  limit = Number.POSITIVE_INFINITY,
+): CopybookError | undefined {
   const buf = state.buf;
   let pos = state.pos;
+  const last = state.index + limit;
   if (options.recfm === 'fb') {
-    while (pos + lrecl <= buf.length) {
+    while (pos + lrecl <= buf.length && state.index < last) {
       state.index++;
       onRecord(buf, pos, pos + lrecl, state.index, state.fileOffset + pos);
       pos += lrecl;
@@ -52,7 +62,7 @@ function scan(state: ScanState, options: SplitOptions, lrecl: number, onRecord: 
     return undefined;
   }
   const rdwIncludesItself = (options.rdw ?? 'ibm') === 'ibm';
-  while (pos + 4 <= buf.length) {
+  while (pos + 4 <= buf.length && state.index < last) {
     const ll = ((buf[pos] as number) << 8) | (buf[pos + 1] as number);
     const len = rdwIncludesItself ? ll - 4 : ll;
     if (len < 0 || buf[pos + 2] !== 0 || buf[pos + 3] !== 0) {
@@ -153,8 +163,10 @@ export type DecodeResult =
       readonly fatal: boolean;
     };
 
+const BATCH = 256;
+
 /**
- * Splits and decodes, one batch of results per chunk read (one await per chunk, not per record).
+ * Splits and decodes, one batch of at most 256 results at a time (one await per batch, not per record).
  * A bad record becomes an error result carrying file, record number, file offset, field and hex.
  */
 export async function* decodeRecordBatches(
@@ -173,31 +185,39 @@ export async function* decodeRecordBatches(
     error,
     fatal: true,
   });
+  let batch: DecodeResult[] = [];
+  const onRecord: OnRecord = (buf, start, end, index, offset) => {
+    const length = end - start;
+    const value = decoder.decodeValid(buf, start, end);
+    if (value !== undefined) {
+      batch.push({ ok: true, index, offset, length, value });
+      return;
+    }
+    const r = decoder.decodeAll(buf, start, end);
+    if (r.errors.length === 0) batch.push({ ok: true, index, offset, length, value: r.value });
+    else
+      batch.push({
+        ok: false,
+        index,
+        offset,
+        length,
+        error: locate(recordError(r.errors), options.file, index, offset),
+        fatal: false,
+      });
+  };
   for await (const chunk of source) {
     append(state, chunk);
-    const batch: DecodeResult[] = [];
-    const fatal = scan(state, opts, lrecl, (buf, start, end, index, offset) => {
-      const length = end - start;
-      const value = decoder.decodeValid(buf, start, end);
-      if (value !== undefined) {
-        batch.push({ ok: true, index, offset, length, value });
-        return;
-      }
-      const r = decoder.decodeAll(buf, start, end);
-      if (r.errors.length === 0) batch.push({ ok: true, index, offset, length, value: r.value });
-      else
-        batch.push({
-          ok: false,
-          index,
-          offset,
-          length,
-          error: locate(recordError(r.errors), options.file, index, offset),
-          fatal: false,
-        });
-    });
-    if (fatal !== undefined) batch.push(fatalResult(fatal));
-    if (batch.length > 0) yield batch;
-    if (fatal !== undefined) return;
+    // Batches of at most BATCH records: the records of a batch are alive together until the
+    // caller has handled them, and a smaller live set keeps young-generation GC cheap.
+    for (;;) {
+      batch = [];
+      const before = state.index;
+      const fatal = scan(state, opts, lrecl, onRecord, BATCH);
+      if (fatal !== undefined) batch.push(fatalResult(fatal));
+      if (batch.length > 0) yield batch;
+      if (fatal !== undefined) return;
+      if (state.index - before < BATCH) break;
+    }
   }
   const cut = truncation(state, opts);
   if (cut !== undefined) yield [fatalResult(cut)];
