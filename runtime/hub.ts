@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Express } from 'express';
 import { createCoreAdapter, coreAdapterConfigFromEnv } from '../adapters/core-adapters';
 import { createCoreCommandHandler } from '../adapters/core-consumer';
-import type { CoreAdapter } from '../adapters/core-port';
+import type { CoreAdapter, LoanInquiry } from '../adapters/core-port';
 import { startCoreSimulators, type CoreSimulator } from '../adapters/core-simulators';
 import { withResilience } from '../adapters/resilient-core-adapter';
 import { createApiApp } from '../api/app';
@@ -18,6 +18,7 @@ import { createCoreMetrics } from '../metrics/core-metrics';
 import { createHubMetrics, type HubMetrics } from '../metrics/hub-metrics';
 import { createInProcessTransport } from '../outbox/in-process-transport';
 import { createOutboxRelay, type OutboxRelay } from '../outbox/outbox-relay';
+import { createRabbitMqInquiryClient, serveRabbitMqInquiries } from '../outbox/rabbitmq-inquiry';
 import { createRabbitMqTransport } from '../outbox/rabbitmq-transport';
 import type { Subscription, Transport } from '../outbox/transport-port';
 import { recordCoreResult } from '../payments/record-core-result';
@@ -134,6 +135,21 @@ export async function startHub(opts: StartHubOptions): Promise<RunningHub> {
       subscriptions.push(await transport.consumeCommands(core, handler));
     }
 
+    // Debt inquiry: straight through the adapter when this process has the core's workers (or there is
+    // no broker); otherwise request/reply over RabbitMQ to the process that has them.
+    let inquire = (core: Core, loanNumber: string): Promise<LoanInquiry | null> => adapterOf(core).inquire(loanNumber);
+    if (config.amqpUrl && roles.workers.length > 0) {
+      const served = await serveRabbitMqInquiries({ url: config.amqpUrl, cores: roles.workers, inquire, logger });
+      stack.push(() => served.close());
+    }
+    if (config.amqpUrl && roles.api && roles.workers.length < CORES.length) {
+      const client = createRabbitMqInquiryClient({ url: config.amqpUrl, logger });
+      stack.push(() => client.close());
+      const local = new Set<Core>(roles.workers);
+      const direct = inquire;
+      inquire = (core, loanNumber) => (local.has(core) ? direct(core, loanNumber) : client.inquire(core, loanNumber));
+    }
+
     let relay: OutboxRelay | null = null;
     if (roles.relay && store) {
       const r = createOutboxRelay({
@@ -182,7 +198,7 @@ export async function startHub(opts: StartHubOptions): Promise<RunningHub> {
         metrics,
         ...(config.trustProxy !== undefined ? { trustProxy: trustProxyOf(config.trustProxy) } : {}),
         now,
-        inquire: (core, loanNumber) => adapterOf(core).inquire(loanNumber),
+        inquire,
         logger,
         timeZone: config.timeZone,
         maxAmountMinor: config.maxAmountMinor,
