@@ -80,42 +80,64 @@ export function createTokenVerifier(opts: {
   }
   const prefix = opts.scopePrefix ?? '';
 
+  const verifyUncached = async (token: string): Promise<VerifyResult> => {
+    if (token.length > MAX_TOKEN_LENGTH)
+      return { ok: false, reason: `token longer than ${MAX_TOKEN_LENGTH} characters` };
+    try {
+      const header = decodeProtectedHeader(token);
+      if (typeof header.typ === 'string' && !ALLOWED_TYP.has(header.typ.toLowerCase())) {
+        return { ok: false, reason: `typ ${header.typ} is not an access token type` };
+      }
+      if (header.crit !== undefined) return { ok: false, reason: 'crit header parameters are not supported' };
+      const { payload } = await jwtVerify(token, getKey, {
+        issuer: opts.issuer,
+        ...(opts.audience !== undefined ? { audience: opts.audience } : {}),
+        algorithms: ALLOWED_ALGORITHMS,
+        clockTolerance: opts.clockToleranceSeconds ?? 30,
+        requiredClaims: ['exp'],
+      });
+      if (payload.token_use !== undefined && payload.token_use !== 'access') {
+        return { ok: false, reason: `token_use ${String(payload.token_use)} is not an access token` };
+      }
+      if (opts.audience === undefined && payload.token_use !== 'access') {
+        return { ok: false, reason: 'without a configured audience only tokens with token_use=access are accepted' };
+      }
+      const clientId = typeof payload.client_id === 'string' ? payload.client_id : payload.sub;
+      if (typeof clientId !== 'string' || clientId.length === 0) return { ok: false, reason: 'token names no client' };
+      const scopes = new Set(
+        (typeof payload.scope === 'string' ? payload.scope.split(' ') : [])
+          .filter(Boolean)
+          .map((s) => (prefix && s.startsWith(prefix) ? s.slice(prefix.length) : s)),
+      );
+      return { ok: true, token: { clientId, scopes, payload } };
+    } catch (err) {
+      const code = (err as { code?: string }).code ?? 'ERR_UNKNOWN';
+      return { ok: false, reason: `${code}: ${err instanceof Error ? err.message : String(err)}` };
+    }
+  };
+
+  // A channel backend sends the same token with many requests: a verified token is kept until it
+  // expires, so its signature is checked once rather than on every request. Only successes are kept,
+  // keyed by the whole token, in a bounded map.
+  const verified = new Map<string, { token: VerifiedToken; expiresAtMs: number }>();
+  const MAX_CACHED = 10_000;
+
   return Object.freeze({
     async verify(token: string): Promise<VerifyResult> {
-      if (token.length > MAX_TOKEN_LENGTH)
-        return { ok: false, reason: `token longer than ${MAX_TOKEN_LENGTH} characters` };
-      try {
-        const header = decodeProtectedHeader(token);
-        if (typeof header.typ === 'string' && !ALLOWED_TYP.has(header.typ.toLowerCase())) {
-          return { ok: false, reason: `typ ${header.typ} is not an access token type` };
-        }
-        if (header.crit !== undefined) return { ok: false, reason: 'crit header parameters are not supported' };
-        const { payload } = await jwtVerify(token, getKey, {
-          issuer: opts.issuer,
-          ...(opts.audience !== undefined ? { audience: opts.audience } : {}),
-          algorithms: ALLOWED_ALGORITHMS,
-          clockTolerance: opts.clockToleranceSeconds ?? 30,
-          requiredClaims: ['exp'],
-        });
-        if (payload.token_use !== undefined && payload.token_use !== 'access') {
-          return { ok: false, reason: `token_use ${String(payload.token_use)} is not an access token` };
-        }
-        if (opts.audience === undefined && payload.token_use !== 'access') {
-          return { ok: false, reason: 'without a configured audience only tokens with token_use=access are accepted' };
-        }
-        const clientId = typeof payload.client_id === 'string' ? payload.client_id : payload.sub;
-        if (typeof clientId !== 'string' || clientId.length === 0)
-          return { ok: false, reason: 'token names no client' };
-        const scopes = new Set(
-          (typeof payload.scope === 'string' ? payload.scope.split(' ') : [])
-            .filter(Boolean)
-            .map((s) => (prefix && s.startsWith(prefix) ? s.slice(prefix.length) : s)),
-        );
-        return { ok: true, token: { clientId, scopes, payload } };
-      } catch (err) {
-        const code = (err as { code?: string }).code ?? 'ERR_UNKNOWN';
-        return { ok: false, reason: `${code}: ${err instanceof Error ? err.message : String(err)}` };
+      const hit = verified.get(token);
+      if (hit) {
+        if (Date.now() < hit.expiresAtMs) return { ok: true, token: hit.token };
+        verified.delete(token);
       }
+      const result = await verifyUncached(token);
+      if (result.ok && typeof result.token.payload.exp === 'number') {
+        if (verified.size >= MAX_CACHED) {
+          const oldest = verified.keys().next().value;
+          if (oldest !== undefined) verified.delete(oldest);
+        }
+        verified.set(token, { token: result.token, expiresAtMs: result.token.payload.exp * 1000 });
+      }
+      return result;
     },
   });
 }
