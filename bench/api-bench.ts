@@ -94,6 +94,39 @@ async function main(): Promise<void> {
       body: JSON.stringify({ loanNumber: '100000000001', amount: '1.00', currency: 'PEN', channelReference: 'APP-1' }),
     });
 
+    const paymentRun = (url: string, token: string): Promise<autocannon.Result> => {
+      const loans = ['100000000001', '200000000001', '300000000001'];
+      let n = 0;
+      return run({
+        url: `${url}/v1/app/payments`,
+        method: 'POST',
+        connections: CONNECTIONS,
+        duration: SECONDS,
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        requests: [
+          {
+            setupRequest: (req) => {
+              n += 1;
+              const body = JSON.stringify({
+                loanNumber: loans[n % loans.length],
+                amount: '1.00',
+                currency: 'PEN',
+                channelReference: `APP-B${n}`,
+              });
+              return { ...req, body, headers: { ...req.headers, 'idempotency-key': randomUUID() } };
+            },
+          },
+        ],
+      });
+    };
+
+    const apiOnly = start([path.join(ROOT, 'dist/bench/api-only-server.js')], {
+      LOANHUB_CHANNEL_POLICIES_DIR: policyDir,
+    });
+    children.push(apiOnly);
+    const [apiPort, apiToken] = (await firstLine(apiOnly)).split(' ');
+    const apiOnlyResult = await paymentRun(`http://127.0.0.1:${apiPort}`, apiToken ?? '');
+
     const port = 18_000 + Math.floor(Math.random() * 1000);
     const env = {
       PORT: String(port),
@@ -139,7 +172,7 @@ async function main(): Promise<void> {
     ];
     const ratio = hubResult.requests.average / bareResult.requests.average;
     process.stdout.write(
-      `${JSON.stringify({ machine: `${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}`, connections: CONNECTIONS, seconds: SECONDS, results, ratio: Number(ratio.toFixed(2)) }, null, 2)}\n`,
+      `${JSON.stringify({ machine: `${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}`, connections: CONNECTIONS, seconds: SECONDS, results, apiAloneOverBare: Number(ratio.toFixed(2)), wholeHubOverBare: Number((hubResult.requests.average / bareResult.requests.average).toFixed(2)) }, null, 2)}\n`,
     );
   } finally {
     for (const c of children) c.kill('SIGTERM');
