@@ -143,34 +143,13 @@ async function main(): Promise<void> {
     await waitHealthy(url);
     const tokenProc = start([path.join(ROOT, 'bin/loanhub.js'), 'token', '--channel', 'app'], env);
     const token = await firstLine(tokenProc);
-    const loans = ['100000000001', '200000000001', '300000000001'];
-    let n = 0;
-    const hubResult = await run({
-      url: `${url}/v1/app/payments`,
-      method: 'POST',
-      connections: CONNECTIONS,
-      duration: SECONDS,
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-      requests: [
-        {
-          setupRequest: (req) => {
-            n += 1;
-            const body = JSON.stringify({
-              loanNumber: loans[n % loans.length],
-              amount: '1.00',
-              currency: 'PEN',
-              channelReference: `APP-B${n}`,
-            });
-            return { ...req, body, headers: { ...req.headers, 'idempotency-key': randomUUID() } };
-          },
-        },
-      ],
-    });
+    const hubResult = await paymentRun(url, token);
     const results = [
       summary('bare Express JSON POST', bareResult),
-      summary('LoanHub POST /v1/app/payments', hubResult),
+      summary('POST /v1/app/payments, API process alone (auth, WAF, idempotency, durable write)', apiOnlyResult),
+      summary('POST /v1/app/payments, whole embedded hub (also applying every payment meanwhile)', hubResult),
     ];
-    const ratio = hubResult.requests.average / bareResult.requests.average;
+    const ratio = apiOnlyResult.requests.average / bareResult.requests.average;
     process.stdout.write(
       `${JSON.stringify({ machine: `${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}`, connections: CONNECTIONS, seconds: SECONDS, results, apiAloneOverBare: Number(ratio.toFixed(2)), wholeHubOverBare: Number((hubResult.requests.average / bareResult.requests.average).toFixed(2)) }, null, 2)}\n`,
     );
