@@ -13,7 +13,8 @@ import { paymentEventRow } from '../payments/payment-event';
 import { openSqliteStore } from '../store/sqlite/sqlite-store';
 import { openDeliveryStore } from '../webhooks/delivery-store';
 import { createWebhookDispatcher } from '../webhooks/webhook-dispatcher';
-import { parseSecret, verifyWebhook } from '../webhooks/webhook-signature';
+import { createHttpSender } from '../webhooks/http-sender';
+import { parseSecret, signWebhook, verifyWebhook } from '../webhooks/webhook-signature';
 
 // Webhooks delivered per second to a local receiver. N payments are accepted first (each writes its
 // `payment.event` outbox row, as the API does); then the dispatcher starts and the clock runs until
@@ -53,6 +54,29 @@ function runReceiver(): void {
     server.closeAllConnections();
     process.disconnect?.();
   });
+}
+
+/**
+ * The yardstick of the same run: the same number of signed POSTs to the same receiver over the same
+ * keep-alive sender and concurrency, with no database at all.
+ */
+async function httpCeiling(port: number, events: number, concurrency: number): Promise<number> {
+  const sender = createHttpSender({ maxSockets: concurrency });
+  const keys = [parseSecret(SECRET, 'bench')];
+  const url = new URL(`http://127.0.0.1:${port}/hooks`);
+  const body = JSON.stringify({ id: 'bench', type: 'payment.accepted', data: { amount: '100.00' } });
+  let next = 0;
+  const started = process.hrtime.bigint();
+  const worker = async (): Promise<void> => {
+    while (next < events) {
+      next += 1;
+      const headers = { ...signWebhook(keys, `bench-${next}`, new Date(), body), 'content-type': 'application/json' };
+      await sender.send(url, headers, body);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  sender.close();
+  return events / (Number(process.hrtime.bigint() - started) / 1e9);
 }
 
 async function main(): Promise<void> {
@@ -124,6 +148,7 @@ async function main(): Promise<void> {
   }
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   await dispatcher.stop();
+  const ceiling = await httpCeiling(port, events, concurrency);
   receiver.send('report');
   const seen = await new Promise<{ ok: number; bad: number }>((resolve) =>
     receiver.once('message', (m: { ok: number; bad: number }) => resolve(m)),
@@ -139,8 +164,11 @@ async function main(): Promise<void> {
       leg: intakeOnly ? 'outbox intake only (skipped_no_endpoint)' : 'outbox intake + signed HTTP delivery',
       seconds: Number(seconds.toFixed(2)),
       webhooksPerSecond: Math.round(events / seconds),
+      httpCeilingPerSecond: Math.round(ceiling),
+      ratioToCeiling: Number((events / seconds / ceiling).toFixed(2)),
       receiverVerified: seen.ok,
       receiverRefused: seen.bad,
+      note: 'receiverVerified counts the dispatcher run and the ceiling run',
       cpus: os.cpus().length,
     })}\n`,
   );

@@ -90,12 +90,13 @@ export interface DeliveryStore {
    */
   insertFromOutbox(deliveries: readonly NewDelivery[], outboxIds: readonly number[], now: Date): number;
   /**
-   * Leases up to `limit` due deliveries: not leased, endpoint enabled, and the oldest unfinished one
-   * of its payment (a later event waits until the earlier is delivered, dead or skipped).
+   * Leases up to `limit` due deliveries (not of `skipChannels`): not leased, endpoint enabled, and the oldest
+   * unfinished one of its payment (a later event waits until the earlier is delivered, dead or skipped).
    */
-  claimDue(limit: number, leaseMs: number, now: Date): Delivery[];
+  claimDue(limit: number, leaseMs: number, now: Date, skipChannels?: readonly Channel[]): Delivery[];
   record(results: readonly DeliveryResult[], now: Date): void;
-  dropLeases(): number;
+  /** Makes every leased delivery due now: for the only dispatcher on the file, at start after a crash. */
+  dropLeases(now: Date): number;
   list(filter: DeliveryFilter): Delivery[];
   redeliver(selector: RedeliverySelector, now: Date): Delivery[];
   /** How many deliveries have this status (all channels). */
@@ -138,14 +139,17 @@ export function openDeliveryStore(opts: { file: string; synchronous?: 'FULL' | '
   const insertOne = db.prepare(`INSERT INTO webhook_deliveries (event_id, event_type, channel, payment_id, payload,
     status, next_attempt_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
     ON CONFLICT (event_id, channel) DO NOTHING`);
-  const selectDue = db.prepare(`SELECT d.* FROM webhook_deliveries d
+  // A lease moves next_attempt_at to the lease's end, so rows in flight leave the head of the due index
+  // (a claim does not wade through them) and come back by themselves if this process dies. INDEXED BY:
+  // the planner otherwise sorts every unfinished row for each claim.
+  const selectDue = db.prepare(`SELECT d.* FROM webhook_deliveries d INDEXED BY webhook_deliveries_due
     WHERE d.status IN ('pending', 'failed') AND d.next_attempt_at <= @now
-      AND (d.lease_until IS NULL OR d.lease_until <= @now)
+      AND d.channel NOT IN (SELECT value FROM json_each(@skip))
       AND d.channel NOT IN (SELECT channel FROM webhook_endpoints WHERE disabled_at IS NOT NULL)
       AND NOT EXISTS (SELECT 1 FROM webhook_deliveries e WHERE e.payment_id = d.payment_id
         AND e.channel = d.channel AND e.id < d.id AND e.status IN ('pending', 'failed'))
     ORDER BY d.next_attempt_at, d.id LIMIT @limit`);
-  const lease = db.prepare('UPDATE webhook_deliveries SET lease_until = ? WHERE id = ?');
+  const lease = db.prepare('UPDATE webhook_deliveries SET lease_until = ?, next_attempt_at = ? WHERE id = ?');
   const markDelivered = db.prepare(`UPDATE webhook_deliveries SET status = 'delivered', attempts = attempts + 1,
     last_status = ?, last_error = NULL, lease_until = NULL, delivered_at = ?, updated_at = ? WHERE id = ?`);
   const markRetry = db.prepare(`UPDATE webhook_deliveries SET status = 'failed', attempts = attempts + 1,
@@ -165,19 +169,22 @@ export function openDeliveryStore(opts: { file: string; synchronous?: 'FULL' | '
   const enableEndpoint = db.prepare(`UPDATE webhook_endpoints SET disabled_at = NULL, disabled_reason = NULL,
     updated_at = ? WHERE channel = ? AND disabled_at IS NOT NULL`);
   const refreshWaiting = db.prepare(`UPDATE webhook_deliveries SET next_attempt_at = ?, first_failed_at = NULL,
-    updated_at = ? WHERE channel = ? AND status IN ('pending', 'failed')`);
+    updated_at = ? WHERE channel = ? AND status IN ('pending', 'failed') AND lease_until IS NULL`);
   const selectEndpoint = db.prepare('SELECT * FROM webhook_endpoints WHERE channel = ?');
   const selectDisabled = db.prepare('SELECT channel FROM webhook_endpoints WHERE disabled_at IS NOT NULL');
   const countByStatus = db.prepare('SELECT COUNT(*) AS n FROM webhook_deliveries WHERE status = ?');
-  const dropAll = db.prepare('UPDATE webhook_deliveries SET lease_until = NULL WHERE lease_until IS NOT NULL');
+  const dropAll = db.prepare(`UPDATE webhook_deliveries SET lease_until = NULL, next_attempt_at = ?
+    WHERE lease_until IS NOT NULL AND status IN ('pending', 'failed')`);
+  // A delivery in flight (leased) is left alone: its own result is about to be recorded.
   const reopen = db.prepare(`UPDATE webhook_deliveries SET status = 'pending', attempts = 0, first_failed_at = NULL,
-    next_attempt_at = ?, updated_at = ? WHERE id = ? RETURNING *`);
+    next_attempt_at = @at, updated_at = @at WHERE id = @id AND (lease_until IS NULL OR lease_until <= @at)
+    RETURNING *`);
 
-  const claim = db.transaction((limit: number, leaseMs: number, now: Date): Delivery[] => {
+  const claim = db.transaction((limit: number, leaseMs: number, now: Date, skip: readonly Channel[]): Delivery[] => {
     const nowIso = now.toISOString();
-    const rows = selectDue.all({ now: nowIso, limit }) as DeliveryRow[];
+    const rows = selectDue.all({ skip: JSON.stringify(skip), now: nowIso, limit }) as DeliveryRow[];
     const until = new Date(now.getTime() + leaseMs).toISOString();
-    for (const r of rows) lease.run(until, r.id);
+    for (const r of rows) lease.run(until, until, r.id);
     return rows.map(toDelivery);
   });
 
@@ -256,7 +263,12 @@ export function openDeliveryStore(opts: { file: string; synchronous?: 'FULL' | '
       .prepare(`SELECT id FROM webhook_deliveries WHERE ${where.join(' AND ')} ORDER BY id`)
       .all(params) as Array<{ id: number }>;
     const at = now.toISOString();
-    return ids.map(({ id }) => toDelivery(reopen.get(at, at, id) as DeliveryRow));
+    const reopened: Delivery[] = [];
+    for (const { id } of ids) {
+      const row = reopen.get({ at, id }) as DeliveryRow | undefined;
+      if (row) reopened.push(toDelivery(row));
+    }
+    return reopened;
   });
 
   const enable = db.transaction((channel: Channel, now: Date) => {
@@ -270,11 +282,12 @@ export function openDeliveryStore(opts: { file: string; synchronous?: 'FULL' | '
     insert: (deliveries: readonly NewDelivery[], now: Date) => (deliveries.length === 0 ? 0 : insert(deliveries, now)),
     insertFromOutbox: (deliveries: readonly NewDelivery[], outboxIds: readonly number[], now: Date) =>
       insertFromOutbox(deliveries, outboxIds, now),
-    claimDue: (limit: number, leaseMs: number, now: Date) => (limit <= 0 ? [] : claim(limit, leaseMs, now)),
+    claimDue: (limit: number, leaseMs: number, now: Date, skipChannels: readonly Channel[] = []) =>
+      limit <= 0 ? [] : claim(limit, leaseMs, now, skipChannels),
     record: (results: readonly DeliveryResult[], now: Date) => {
       if (results.length > 0) record(results, now);
     },
-    dropLeases: () => dropAll.run().changes,
+    dropLeases: (now: Date) => dropAll.run(now.toISOString()).changes,
     list(filter: DeliveryFilter): Delivery[] {
       const where: string[] = [];
       const params: Record<string, string | number> = { limit: filter.limit ?? 100 };

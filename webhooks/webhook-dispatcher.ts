@@ -1,5 +1,5 @@
 import type { ChannelCatalogue } from '../channels/channel-catalogue';
-import { isChannel, type Channel } from '../domain/channel';
+import { CHANNELS, isChannel, type Channel } from '../domain/channel';
 import type { Logger } from '../logging/logger';
 import type { PaymentEventMessage } from '../payments/payment-event';
 import type { OutboxRow, PaymentStore } from '../store/store-port';
@@ -45,9 +45,12 @@ export interface WebhookDispatcherOptions {
   readonly logger: Logger;
   readonly env: NodeJS.ProcessEnv;
   readonly dataDir: string;
+  /** The clock of the outbox and the delivery table (the hub's); signatures always use the real time. */
   readonly now?: () => Date;
   /** Deliveries in flight at once (default 256). */
   readonly concurrency?: number;
+  /** Deliveries in flight to one channel at once (default: half of `concurrency`). */
+  readonly perChannelConcurrency?: number;
   readonly schedule?: RetrySchedule;
   /** Per-attempt deadline (default 10 s). */
   readonly timeoutMs?: number;
@@ -62,6 +65,7 @@ const OUTBOX_LEASE_MS = 60_000;
 export function createWebhookDispatcher(opts: WebhookDispatcherOptions): WebhookDispatcher {
   const now = opts.now ?? ((): Date => new Date());
   const concurrency = opts.concurrency ?? 256;
+  const perChannel = Math.max(1, Math.min(concurrency, opts.perChannelConcurrency ?? Math.ceil(concurrency / 2)));
   const schedule = opts.schedule ?? DEFAULT_RETRY_SCHEDULE;
   const timeoutMs = opts.timeoutMs ?? 10_000;
   const pollMs = opts.pollMs ?? 500;
@@ -87,8 +91,13 @@ export function createWebhookDispatcher(opts: WebhookDispatcherOptions): Webhook
   const inFlight = new Map<number, Promise<void>>();
   const results: DeliveryResult[] = [];
 
-  const deliveryLog = (d: Delivery): Logger =>
-    log.child({ paymentId: d.paymentId, deliveryId: d.id, eventId: d.eventId, channel: d.channel });
+  // The fields of every log line about a delivery (a pino child per delivery costs more than the send).
+  const about = (d: Delivery): Record<string, string | number> => ({
+    paymentId: d.paymentId,
+    deliveryId: d.id,
+    eventId: d.eventId,
+    channel: d.channel,
+  });
 
   // Intake ------------------------------------------------------------------------------------------
 
@@ -177,7 +186,7 @@ export function createWebhookDispatcher(opts: WebhookDispatcherOptions): Webhook
   // Delivery ----------------------------------------------------------------------------------------
 
   const decide = (d: Delivery, outcome: SendOutcome, at: Date): DeliveryResult => {
-    const l = deliveryLog(d);
+    const f = about(d);
     const attempt = d.attempts + 1;
     let httpStatus: number | null = null;
     let error: string;
@@ -186,11 +195,14 @@ export function createWebhookDispatcher(opts: WebhookDispatcherOptions): Webhook
       case 'response':
         httpStatus = outcome.status;
         if (outcome.status >= 200 && outcome.status < 300) {
-          l.debug({ attempt, status: outcome.status }, 'webhook delivered');
+          log.debug({ ...f, attempt, status: outcome.status }, 'webhook delivered');
           return { id: d.id, kind: 'delivered', httpStatus: outcome.status };
         }
         if (outcome.status === 410) {
-          l.warn({ attempt, status: 410 }, "webhook endpoint answered 410 Gone; the channel's endpoint is disabled");
+          log.warn(
+            { ...f, attempt, status: 410 },
+            "webhook endpoint answered 410 Gone; the channel's endpoint is disabled",
+          );
           return { id: d.id, kind: 'gone', channel: d.channel };
         }
         error = `HTTP ${outcome.status}`;
@@ -209,13 +221,13 @@ export function createWebhookDispatcher(opts: WebhookDispatcherOptions): Webhook
     }
     const firstFailedAt = d.firstFailedAt ? new Date(d.firstFailedAt) : at;
     if (isGivenUp(schedule, firstFailedAt, at)) {
-      l.error({ attempt, status: httpStatus, err: error }, 'webhook dead-lettered: retries exhausted');
+      log.error({ ...f, attempt, status: httpStatus, err: error }, 'webhook dead-lettered: retries exhausted');
       return { id: d.id, kind: 'dead', httpStatus, error };
     }
     const delay =
       retryAfterMs !== null ? Math.min(retryAfterMs, schedule.maxRetryAfterMs) : backoffDelayMs(schedule, attempt);
-    l.warn(
-      { attempt, status: httpStatus, err: error, retryInMs: delay, retryAfter: retryAfterMs !== null },
+    log.warn(
+      { ...f, attempt, status: httpStatus, err: error, retryInMs: delay, retryAfter: retryAfterMs !== null },
       'webhook delivery failed; will retry',
     );
     return { id: d.id, kind: 'retry', httpStatus, error, nextAttemptAt: new Date(at.getTime() + delay) };
@@ -227,12 +239,13 @@ export function createWebhookDispatcher(opts: WebhookDispatcherOptions): Webhook
       const policy = opts.catalogue.policy(d.channel);
       const keys = secrets.get(d.channel)?.keys ?? [];
       if (!policy.callbackUrl) {
-        deliveryLog(d).info('webhook not sent: the channel has no callback URL');
+        log.info(about(d), 'webhook not sent: the channel has no callback URL');
         result = { id: d.id, kind: 'skipped' };
       } else {
         const url = new URL(policy.callbackUrl);
         const headers = {
-          ...signWebhook(keys, d.eventId, now(), d.payload),
+          // The receiver checks this against its own clock: always the real time, whatever `now` is.
+          ...signWebhook(keys, d.eventId, new Date(), d.payload),
           'content-type': 'application/json',
           'user-agent': 'LoanHub-Webhooks/1',
         };
@@ -256,7 +269,7 @@ export function createWebhookDispatcher(opts: WebhookDispatcherOptions): Webhook
       // The leases run out and the deliveries are sent again: at least once, never lost.
       log.error({ deliveries: batch.length, err: errText(err) }, 'could not record webhook results');
     }
-    void pump();
+    void pump(Math.min(32, Math.ceil(concurrency / 8)));
   };
 
   const scheduleFlush = (): void => {
@@ -265,7 +278,14 @@ export function createWebhookDispatcher(opts: WebhookDispatcherOptions): Webhook
     setImmediate(flush);
   };
 
-  const pump = async (): Promise<void> => {
+  // Each channel has its own share of the slots (a channel at its share is left out of the claim), so
+  // one slow or failing receiver cannot hold every slot while the other channels' deliveries wait.
+  const inFlightOf = new Map<Channel, number>();
+  /**
+   * `minRoom`: after a batch of results, claim only when a good number of slots is free (a claim is a
+   * transaction; a handful at a time would cost one per handful). The poll claims whatever fits.
+   */
+  const pump = async (minRoom = 1): Promise<void> => {
     if (pumpBusy) {
       pumpAgain = true;
       return;
@@ -275,14 +295,21 @@ export function createWebhookDispatcher(opts: WebhookDispatcherOptions): Webhook
       do {
         pumpAgain = false;
         const room = concurrency - inFlight.size;
-        // Claiming a handful at a time would cost a transaction per handful: wait for a quarter free.
-        if (!running || room < Math.max(1, concurrency / 4)) break;
-        const due = deliveries.claimDue(room, leaseMs, now());
+        if (!running || room < minRoom) break;
+        const full = CHANNELS.filter((c) => (inFlightOf.get(c) ?? 0) >= perChannel);
+        const open = CHANNELS.filter((c) => !full.includes(c));
+        if (open.length === 0) break;
+        const limit = Math.min(room, Math.max(...open.map((c) => perChannel - (inFlightOf.get(c) ?? 0))));
+        const due = deliveries.claimDue(limit, leaseMs, now(), full);
         for (const d of due) {
-          const p = deliver(d).finally(() => inFlight.delete(d.id));
+          inFlightOf.set(d.channel, (inFlightOf.get(d.channel) ?? 0) + 1);
+          const p = deliver(d).finally(() => {
+            inFlight.delete(d.id);
+            inFlightOf.set(d.channel, (inFlightOf.get(d.channel) ?? 1) - 1);
+          });
           inFlight.set(d.id, p);
         }
-        if (due.length === room) pumpAgain = true;
+        if (due.length === limit) pumpAgain = true;
       } while (pumpAgain && running);
     } catch (err) {
       log.error({ err: errText(err) }, 'could not claim webhook deliveries');
@@ -294,7 +321,9 @@ export function createWebhookDispatcher(opts: WebhookDispatcherOptions): Webhook
   const tick = (): void => {
     if (!running) return;
     timer = setTimeout(() => {
-      void intake().then(pump).finally(tick);
+      void intake()
+        .then(() => pump())
+        .finally(tick);
     }, pollMs);
     timer.unref();
   };
@@ -304,7 +333,7 @@ export function createWebhookDispatcher(opts: WebhookDispatcherOptions): Webhook
       if (running || stopped) return;
       running = true;
       // The only dispatcher on this SQLite file: leases left by a crashed run are dropped at once.
-      const dropped = deliveries.dropLeases();
+      const dropped = deliveries.dropLeases(now());
       if (dropped > 0) log.warn({ deliveries: dropped }, 'dropped webhook leases left by an earlier run');
       for (const s of secrets.values()) {
         if (!opts.catalogue.policy(s.channel).callbackUrl) {
@@ -317,7 +346,9 @@ export function createWebhookDispatcher(opts: WebhookDispatcherOptions): Webhook
       for (const channel of deliveries.disabledChannels()) {
         log.warn({ channel }, "webhook endpoint is disabled (410); run 'loanhub webhooks enable' to resume");
       }
-      void intake().then(pump).finally(tick);
+      void intake()
+        .then(() => pump())
+        .finally(tick);
     },
     notify() {
       if (running) void intake();

@@ -1,4 +1,6 @@
 import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Command } from 'commander';
 import { registerWebhookCommands } from '../../cli/webhooks-command';
 import { parseSecret, verifyWebhook, type SigningKey } from '../../webhooks/webhook-signature';
@@ -248,6 +250,40 @@ describe('confirmation webhooks', () => {
     );
     const nothing = await runCli(rig.dataDir, ['redeliver', '--id', 'no-such-event']);
     expect(nothing.code).toBe(1);
+  });
+
+  it("a receiver that hangs holds only its channel's share of the slots; other channels keep flowing", async () => {
+    const held: Array<() => void> = [];
+    const stuck = await startReceiver();
+    stuck.respond = () => ({ status: 200 });
+    const hang = http.createServer((_req, res) => {
+      held.push(() => res.writeHead(200).end());
+    });
+    await new Promise<void>((resolve) => hang.listen(0, '127.0.0.1', resolve));
+    const hangUrl = `http://127.0.0.1:${(hang.address() as AddressInfo).port}/hooks`;
+    try {
+      rig = await startRig({
+        env: appEnv({ LOANHUB_CHANNEL_AGENTS_CALLBACK_URL: hangUrl, LOANHUB_WEBHOOK_SECRETS_AGENTS: OLD }),
+        concurrency: 16,
+        timeoutMs: 60_000,
+      });
+      for (let i = 0; i < 20; i += 1) await rig.pay('agents');
+      await eventually(() => (held.length === 8 ? true : undefined), 'agents holding its 8 slots');
+      const app = await Promise.all(Array.from({ length: 5 }, () => rig?.pay('app')));
+      await eventually(
+        () => (receiver.received.filter((r) => r.answered === 204).length === 5 ? true : undefined),
+        "app's webhooks while agents hangs",
+      );
+      expect(receiver.received.map((r) => r.eventId).sort()).toEqual(app.map((p) => `${p?.id}:ACCEPTED`).sort());
+      expect(held).toHaveLength(8);
+    } finally {
+      for (const release of held.splice(0)) release();
+      await stuck.close();
+      await rig?.stop();
+      rig = undefined;
+      hang.closeAllConnections();
+      await new Promise<void>((resolve) => hang.close(() => resolve()));
+    }
   });
 
   it('a channel without a callback URL gets skipped_no_endpoint rows, not endless retries', async () => {

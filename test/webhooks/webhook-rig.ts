@@ -114,6 +114,7 @@ export async function startRig(opts: {
   schedule?: RetrySchedule;
   concurrency?: number;
   dataDir?: string;
+  timeoutMs?: number;
 }): Promise<Rig> {
   const dataDir = opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'loanhub-webhooks-'));
   const dbFile = path.join(dataDir, 'hub.db');
@@ -136,7 +137,7 @@ export async function startRig(opts: {
     schedule: opts.schedule ?? FAST_SCHEDULE,
     concurrency: opts.concurrency ?? 16,
     pollMs: 20,
-    timeoutMs: 2_000,
+    timeoutMs: opts.timeoutMs ?? 2_000,
   });
   dispatcher.start();
   const view = openDeliveryStore({ file: dbFile });
