@@ -336,6 +336,13 @@ export function createWebhookDispatcher(opts: WebhookDispatcherOptions): Webhook
       const dropped = deliveries.dropLeases(now());
       if (dropped > 0) log.warn({ deliveries: dropped }, 'dropped webhook leases left by an earlier run');
       for (const s of secrets.values()) {
+        if (opts.catalogue.policy(s.channel).callbackUrl && s.source.kind === 'file') {
+          // Right for `npm start`; in a deployment the channel cannot know this secret.
+          log.warn(
+            { channel: s.channel, variable: opts.catalogue.policy(s.channel).callbackSecretsEnv },
+            "channel's webhooks are signed with the embedded generated secret: set its secrets variable in a deployment",
+          );
+        }
         if (!opts.catalogue.policy(s.channel).callbackUrl) {
           log.info(
             { channel: s.channel },
