@@ -142,14 +142,15 @@ export function openDeliveryStore(opts: { file: string; synchronous?: 'FULL' | '
   // A lease moves next_attempt_at to the lease's end, so rows in flight leave the head of the due index
   // (a claim does not wade through them) and come back by themselves if this process dies. INDEXED BY:
   // the planner otherwise sorts every unfinished row for each claim.
-  const selectDue = db.prepare(`SELECT d.* FROM webhook_deliveries d INDEXED BY webhook_deliveries_due
-    WHERE d.status IN ('pending', 'failed') AND d.next_attempt_at <= @now
-      AND d.channel NOT IN (SELECT value FROM json_each(@skip))
-      AND d.channel NOT IN (SELECT channel FROM webhook_endpoints WHERE disabled_at IS NOT NULL)
-      AND NOT EXISTS (SELECT 1 FROM webhook_deliveries e WHERE e.payment_id = d.payment_id
-        AND e.channel = d.channel AND e.id < d.id AND e.status IN ('pending', 'failed'))
-    ORDER BY d.next_attempt_at, d.id LIMIT @limit`);
-  const lease = db.prepare('UPDATE webhook_deliveries SET lease_until = ?, next_attempt_at = ? WHERE id = ?');
+  const claimDueRows = db.prepare(`UPDATE webhook_deliveries SET lease_until = @until, next_attempt_at = @until
+    WHERE id IN (SELECT d.id FROM webhook_deliveries d INDEXED BY webhook_deliveries_due
+      WHERE d.status IN ('pending', 'failed') AND d.next_attempt_at <= @now
+        AND d.channel NOT IN (SELECT value FROM json_each(@skip))
+        AND d.channel NOT IN (SELECT channel FROM webhook_endpoints WHERE disabled_at IS NOT NULL)
+        AND NOT EXISTS (SELECT 1 FROM webhook_deliveries e WHERE e.payment_id = d.payment_id
+          AND e.channel = d.channel AND e.id < d.id AND e.status IN ('pending', 'failed'))
+      ORDER BY d.next_attempt_at, d.id LIMIT @limit)
+    RETURNING *`);
   const markDelivered = db.prepare(`UPDATE webhook_deliveries SET status = 'delivered', attempts = attempts + 1,
     last_status = ?, last_error = NULL, lease_until = NULL, delivered_at = ?, updated_at = ? WHERE id = ?`);
   const markRetry = db.prepare(`UPDATE webhook_deliveries SET status = 'failed', attempts = attempts + 1,
@@ -180,13 +181,17 @@ export function openDeliveryStore(opts: { file: string; synchronous?: 'FULL' | '
     next_attempt_at = @at, updated_at = @at WHERE id = @id AND (lease_until IS NULL OR lease_until <= @at)
     RETURNING *`);
 
-  const claim = db.transaction((limit: number, leaseMs: number, now: Date, skip: readonly Channel[]): Delivery[] => {
-    const nowIso = now.toISOString();
-    const rows = selectDue.all({ skip: JSON.stringify(skip), now: nowIso, limit }) as DeliveryRow[];
+  const claim = (limit: number, leaseMs: number, now: Date, skip: readonly Channel[]): Delivery[] => {
     const until = new Date(now.getTime() + leaseMs).toISOString();
-    for (const r of rows) lease.run(until, until, r.id);
-    return rows.map(toDelivery);
-  });
+    const rows = claimDueRows.all({
+      skip: JSON.stringify(skip),
+      now: now.toISOString(),
+      until,
+      limit,
+    }) as DeliveryRow[];
+    // RETURNING gives no order; oldest first.
+    return rows.sort((a, b) => a.id - b.id).map(toDelivery);
+  };
 
   const record = db.transaction((results: readonly DeliveryResult[], now: Date) => {
     const at = now.toISOString();
