@@ -110,32 +110,27 @@ function digitsCode(
   put: (o: string, d: string) => string,
 ): string {
   const intWidth = n - scale;
-  const canonical = [
-    `const c0 = ${v}.charCodeAt(0);`,
-    `const s0 = c0 === 45 || c0 === 43 ? 1 : 0;`,
-    `neg = c0 === 45;`,
-    // An empty integer part ("-.5", ".5") is no plain decimal.
-    'if (ie === s0) return false;',
-    ...Array.from({ length: intWidth }, (_, o) => put(String(o), '0')),
-    ...Array.from({ length: scale }, (_, i) => {
-      const d = `d${i}`;
-      return `const ${d} = ${v}.charCodeAt(L - ${scale - i}) - 48; if (${d} < 0 || ${d} > 9) return false; ${put(String(intWidth + i), d)}`;
-    }),
-    `for (let j = ie - 1, q = ${intWidth - 1}; j >= s0; j--, q--) { const d = ${v}.charCodeAt(j) - 48; if (d < 0 || d > 9) return false; ${put('q', 'd')} }`,
-  ];
   const ie = scale > 0 ? `L - ${scale + 1}` : 'L';
   const fits = [
-    scale > 0 ? `L > ${scale + 1} && ${v}.charCodeAt(${ie}) === 46` : 'L > 0',
-    `${ie} - (${v}.charCodeAt(0) === 45 || ${v}.charCodeAt(0) === 43 ? 1 : 0) <= ${intWidth}`,
-    ...(signed ? [] : [`${v}.charCodeAt(0) !== 45`]),
+    'ie > s0',
+    `ie - s0 <= ${intWidth}`,
+    ...(scale > 0 ? [`${v}.charCodeAt(ie) === 46`] : []),
+    ...(signed ? [] : ['!neg']),
   ].join(' && ');
   return [
     `if (typeof ${v} !== 'string') return false;`,
     `const L = ${v}.length;`,
-    'let neg = false;',
-    `if (${fits}) {`,
+    `const c0 = ${v}.charCodeAt(0);`,
+    'const s0 = c0 === 45 || c0 === 43 ? 1 : 0;',
+    'let neg = c0 === 45;',
     `const ie = ${ie};`,
-    ...canonical,
+    `if (${fits}) {`,
+    ...Array.from({ length: intWidth }, (_, o) => put(String(o), '0')),
+    ...Array.from({ length: scale }, (_, i) => {
+      const d = `d${i}`;
+      return `const ${d} = ${v}.charCodeAt(L - ${scale - i}) - 48; if (${d} >>> 0 > 9) return false; ${put(String(intWidth + i), d)}`;
+    }),
+    `for (let j = ie - 1, q = ${intWidth - 1}; j >= s0; j--, q--) { const d = ${v}.charCodeAt(j) - 48; if (d >>> 0 > 9) return false; ${put('q', 'd')} }`,
     '} else {',
     `const g = digits(${v}, ${n}, ${scale}, ${signed}, D); if (g < 0) return false; neg = g === 1;`,
     `for (let o = 0; o < ${n}; o++) { const d = D[o]; ${put('o', 'd')} }`,
@@ -285,7 +280,7 @@ export function compileEncodeFastPath(layout: Layout, options: EncodeFastPathOpt
     }
     if (named.length > 0) {
       lines.push(
-        `if (Object.keys(${obj}).length !== ${named.map((c) => `(${vars.get(c) ?? ''} !== undefined)`).join(' + ')}) return false;`,
+        `if (Object.keys(${obj}).length !== ${named.map((c) => `(${vars.get(c) ?? ''} !== undefined ? 1 : 0)`).join(' + ')}) return false;`,
       );
     } else {
       lines.push(`if (Object.keys(${obj}).length !== 0) return false;`);
@@ -301,7 +296,7 @@ export function compileEncodeFastPath(layout: Layout, options: EncodeFastPathOpt
         // back the same bytes when written again (else the full plan reports REDEFINES_CONFLICT).
         // Each area has its own copy buffer: a view may itself hold an area with views.
         const saved = constant(new Uint8Array(areaSize));
-        const given = views.map((c) => `(${vars.get(c) ?? ''} !== undefined)`).join(' + ');
+        const given = views.map((c) => `(${vars.get(c) ?? ''} !== undefined ? 1 : 0)`).join(' + ');
         lines.push(`{ const given = ${given}; if (given === 0) return false;`);
         const writeAll = views.map((c) => {
           const v = vars.get(c) ?? '';
