@@ -95,6 +95,8 @@ export interface DeliveryStore {
    */
   claimDue(limit: number, leaseMs: number, now: Date, skipChannels?: readonly Channel[]): Delivery[];
   record(results: readonly DeliveryResult[], now: Date): void;
+  /** Gives claimed deliveries back untried: due at once, unleased. */
+  release(ids: readonly number[], now: Date): void;
   /** Makes every leased delivery due now: for the only dispatcher on the file, at start after a crash. */
   dropLeases(now: Date): number;
   list(filter: DeliveryFilter): Delivery[];
@@ -151,6 +153,12 @@ export function openDeliveryStore(opts: { file: string; synchronous?: 'FULL' | '
           AND e.channel = d.channel AND e.id < d.id AND e.status IN ('pending', 'failed'))
       ORDER BY d.next_attempt_at, d.id LIMIT @limit)
     RETURNING *`);
+  const releaseOne = db.prepare(`UPDATE webhook_deliveries SET lease_until = NULL, next_attempt_at = ?
+    WHERE id = ? AND status IN ('pending', 'failed')`);
+  const release = db.transaction((ids: readonly number[], now: Date) => {
+    const at = now.toISOString();
+    for (const id of ids) releaseOne.run(at, id);
+  });
   const markDelivered = db.prepare(`UPDATE webhook_deliveries SET status = 'delivered', attempts = attempts + 1,
     last_status = ?, last_error = NULL, lease_until = NULL, delivered_at = ?, updated_at = ? WHERE id = ?`);
   const markRetry = db.prepare(`UPDATE webhook_deliveries SET status = 'failed', attempts = attempts + 1,
@@ -291,6 +299,9 @@ export function openDeliveryStore(opts: { file: string; synchronous?: 'FULL' | '
       limit <= 0 ? [] : claim(limit, leaseMs, now, skipChannels),
     record: (results: readonly DeliveryResult[], now: Date) => {
       if (results.length > 0) record(results, now);
+    },
+    release: (ids: readonly number[], now: Date) => {
+      if (ids.length > 0) release(ids, now);
     },
     dropLeases: (now: Date) => dropAll.run(now.toISOString()).changes,
     list(filter: DeliveryFilter): Delivery[] {

@@ -300,7 +300,21 @@ export function createWebhookDispatcher(opts: WebhookDispatcherOptions): Webhook
         const open = CHANNELS.filter((c) => !full.includes(c));
         if (open.length === 0) break;
         const limit = Math.min(room, Math.max(...open.map((c) => perChannel - (inFlightOf.get(c) ?? 0))));
-        const due = deliveries.claimDue(limit, leaseMs, now(), full);
+        const claimed = deliveries.claimDue(limit, leaseMs, now(), full);
+        // One claim serves every open channel, so it can bring a channel more than its share: the
+        // surplus goes back at once (still due, and still first of its payment).
+        const due: Delivery[] = [];
+        const surplus: number[] = [];
+        const taken = new Map<Channel, number>();
+        for (const d of claimed) {
+          const n = (inFlightOf.get(d.channel) ?? 0) + (taken.get(d.channel) ?? 0);
+          if (n >= perChannel) surplus.push(d.id);
+          else {
+            taken.set(d.channel, (taken.get(d.channel) ?? 0) + 1);
+            due.push(d);
+          }
+        }
+        deliveries.release(surplus, now());
         for (const d of due) {
           inFlightOf.set(d.channel, (inFlightOf.get(d.channel) ?? 0) + 1);
           const p = deliver(d).finally(() => {
@@ -309,7 +323,7 @@ export function createWebhookDispatcher(opts: WebhookDispatcherOptions): Webhook
           });
           inFlight.set(d.id, p);
         }
-        if (due.length === limit) pumpAgain = true;
+        if (claimed.length === limit) pumpAgain = true;
       } while (pumpAgain && running);
     } catch (err) {
       log.error({ err: errText(err) }, 'could not claim webhook deliveries');

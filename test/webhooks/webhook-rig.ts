@@ -53,6 +53,8 @@ export async function startReceiver(respond: Responder = () => ({ status: 204 })
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
+      // Taken before the responder runs: a Retry-After it computes is later than this.
+      const at = Date.now();
       const body = Buffer.concat(chunks).toString('utf8');
       const eventId = String(req.headers['webhook-id'] ?? '');
       const seen = (seenById.get(eventId) ?? 0) + 1;
@@ -63,7 +65,7 @@ export async function startReceiver(respond: Responder = () => ({ status: 204 })
         headers: req.headers,
         body,
         eventId,
-        at: Date.now(),
+        at,
         answered: answer.status,
       });
       res.writeHead(answer.status, answer.headers ?? {}).end();
