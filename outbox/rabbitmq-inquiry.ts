@@ -114,54 +114,116 @@ export function createRabbitMqInquiryClient(opts: { url: string; timeoutMs?: num
   });
 }
 
-/** The worker side: answers the inquiries of its cores through their adapters. */
+/**
+ * The worker side: answers the inquiries of its cores through their adapters. Like the transport, it
+ * reconnects with backoff after the broker goes away (a restart must not leave the API without answers).
+ */
 export async function serveRabbitMqInquiries(opts: {
   url: string;
   cores: readonly Core[];
   inquire: (core: Core, loanNumber: string) => Promise<LoanInquiry | null>;
   logger: Logger;
 }): Promise<{ close(): Promise<void> }> {
-  const connection = await connect(opts.url);
-  const channel = await connection.createChannel();
-  await channel.prefetch(32);
-  for (const core of opts.cores) {
-    await channel.assertQueue(inquiryQueue(core), { durable: false, arguments: { 'x-message-ttl': 30_000 } });
-    await channel.consume(inquiryQueue(core), (msg) => {
-      if (!msg) return;
-      const replyTo = msg.properties.replyTo as string | undefined;
-      const answer = async (): Promise<Reply> => {
-        try {
-          const { loanNumber } = JSON.parse(msg.content.toString('utf8')) as { loanNumber?: unknown };
-          if (typeof loanNumber !== 'string') return { found: false };
-          const loan = await opts.inquire(core, loanNumber);
-          return loan
-            ? {
-                found: true,
-                loan: {
-                  loanNumber: loan.loanNumber,
-                  core: loan.core,
-                  currency: loan.currency,
-                  amountDue: formatAmount(loan.amountDue),
-                  status: loan.status,
-                },
-              }
-            : { found: false };
-        } catch (err) {
-          opts.logger.warn({ core, err: err instanceof Error ? err.message : String(err) }, 'inquiry failed');
-          return { found: false, error: err instanceof CoreUnavailableError ? 'core_unavailable' : 'inquiry_failed' };
-        }
-      };
-      void answer().then((reply) => {
-        if (replyTo)
-          channel.sendToQueue(replyTo, Buffer.from(JSON.stringify(reply)), {
-            correlationId: msg.properties.correlationId as string,
-            contentType: 'application/json',
-          });
-        channel.ack(msg);
+  let connection: ChannelModel | null = null;
+  let closed = false;
+  let timer: NodeJS.Timeout | null = null;
+  let failures = 0;
+
+  const answer = async (core: Core, content: Buffer): Promise<Reply> => {
+    try {
+      const { loanNumber } = JSON.parse(content.toString('utf8')) as { loanNumber?: unknown };
+      if (typeof loanNumber !== 'string') return { found: false };
+      const loan = await opts.inquire(core, loanNumber);
+      return loan
+        ? {
+            found: true,
+            loan: {
+              loanNumber: loan.loanNumber,
+              core: loan.core,
+              currency: loan.currency,
+              amountDue: formatAmount(loan.amountDue),
+              status: loan.status,
+            },
+          }
+        : { found: false };
+    } catch (err) {
+      opts.logger.warn({ core, err: err instanceof Error ? err.message : String(err) }, 'inquiry failed');
+      return { found: false, error: err instanceof CoreUnavailableError ? 'core_unavailable' : 'inquiry_failed' };
+    }
+  };
+
+  const connectOnce = async (): Promise<void> => {
+    const conn = await connect(opts.url);
+    const channel = await conn.createChannel();
+    await channel.prefetch(32);
+    for (const core of opts.cores) {
+      await channel.assertQueue(inquiryQueue(core), { durable: false, arguments: { 'x-message-ttl': 30_000 } });
+      await channel.consume(inquiryQueue(core), (msg) => {
+        if (!msg) return;
+        const replyTo = msg.properties.replyTo as string | undefined;
+        void answer(core, msg.content).then((reply) => {
+          try {
+            if (replyTo) {
+              channel.sendToQueue(replyTo, Buffer.from(JSON.stringify(reply)), {
+                correlationId: msg.properties.correlationId as string,
+                contentType: 'application/json',
+              });
+            }
+            channel.ack(msg);
+          } catch (err) {
+            // The channel went away with the connection; the asker times out and the API says 503.
+            opts.logger.warn(
+              { core, err: err instanceof Error ? err.message : String(err) },
+              'inquiry answer not sent',
+            );
+          }
+        });
       });
+    }
+    conn.on('error', (err: Error) =>
+      opts.logger.warn({ err: err.message, broker: redactUrl(opts.url) }, 'inquiry server connection error'),
+    );
+    conn.on('close', () => {
+      connection = null;
+      if (!closed) schedule();
     });
-  }
-  return { close: async () => void (await connection.close().catch(() => undefined)) };
+    connection = conn;
+    failures = 0;
+  };
+  const schedule = (): void => {
+    if (closed || timer) return;
+    const delay = Math.min(2_000, 100 * 2 ** Math.min(failures, 5));
+    timer = setTimeout(() => {
+      timer = null;
+      connectOnce().catch((err: unknown) => {
+        failures += 1;
+        opts.logger.warn(
+          { err: err instanceof Error ? err.message : String(err), broker: redactUrl(opts.url) },
+          'inquiry server reconnect failed; retrying',
+        );
+        schedule();
+      });
+    }, delay);
+    timer.unref();
+  };
+
+  await connectOnce();
+  return {
+    async close(): Promise<void> {
+      closed = true;
+      if (timer) clearTimeout(timer);
+      const conn = connection;
+      connection = null;
+      if (conn) {
+        await conn.close().catch((err: unknown) => {
+          opts.logger.debug(
+            { err: err instanceof Error ? err.message : String(err) },
+            'inquiry server connection already closed',
+          );
+        });
+      }
+    },
+  };
 }
 
 function toInquiry(core: Core, loan: NonNullable<Reply['loan']>): LoanInquiry {

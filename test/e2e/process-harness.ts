@@ -445,12 +445,23 @@ export async function payAll(
   return out;
 }
 
-/** The loan's amount due as the API answers it (the core is asked), in minor units. */
+/**
+ * The loan's amount due as the API answers it (the core is asked through its worker), in minor units.
+ * Right after a broker restart the worker may still be reconnecting: a 503 core_unavailable is what a
+ * channel would get then, and is asked again for a while, as a channel would.
+ */
 export async function amountDue(stack: Stack, channel: Channel, loanNumber: string): Promise<bigint> {
-  const res = await fetch(`${stack.apiUrl}/v1/${channel}/loans/${loanNumber}`, {
-    headers: { authorization: `Bearer ${await stack.token(channel)}` },
-  });
-  const text = await res.text();
+  const deadline = Date.now() + 30_000;
+  let res: Response;
+  let text: string;
+  for (;;) {
+    res = await fetch(`${stack.apiUrl}/v1/${channel}/loans/${loanNumber}`, {
+      headers: { authorization: `Bearer ${await stack.token(channel)}` },
+    });
+    text = await res.text();
+    if (res.status !== 503 || Date.now() > deadline) break;
+    await new Promise((r) => setTimeout(r, 500));
+  }
   if (res.status !== 200) throw new Error(`loan ${loanNumber} inquiry got ${res.status}: ${text}`);
   const body = JSON.parse(text) as { amountDue?: unknown };
   return minor(String(body.amountDue));
