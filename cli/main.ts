@@ -6,6 +6,7 @@ import { registerLoansCommands } from './loans-command';
 import { registerSimulateCommands } from './simulate-command';
 import { registerStartCommand } from './start-command';
 import { registerTokenCommands } from './token-command';
+import { registerWebhookCommands } from './webhooks-command';
 
 // The `loanhub` command line. Each command group lives in its own file and registers itself here.
 
@@ -22,6 +23,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     registerKeysCommands,
     registerQueueCommands,
     registerCopybookCommands,
+    registerWebhookCommands,
   ];
   for (const register of registrations) register(program);
   try {

@@ -3,21 +3,34 @@ import type { NewOutboxRow } from '../store/store-port';
 import { toPaymentView, type PaymentView } from './payment-view';
 
 // Every state change of a payment becomes an event for its channel (the confirmation webhook), written
-// to the outbox in the same transaction as the change. The event id is stable per (payment, status), so
-// a redelivery carries the same `webhook-id` and the channel can deduplicate.
+// to the outbox in the same transaction as the change. The event id is stable across redeliveries (the
+// same `webhook-id`, so the channel can deduplicate) and distinct for every change: `<paymentId>:<STATUS>`
+// for the statuses a payment reaches once, with the moment of the change added for the reversal steps,
+// which can repeat (a refused reversal brings the payment back to APPLIED and it may be reversed again).
+
+export type PaymentEventType = `payment.${Lowercase<Payment['status']>}` | 'payment.reversal_refused';
 
 export interface PaymentEventMessage {
   readonly id: string;
-  readonly type: `payment.${Lowercase<Payment['status']>}`;
+  readonly type: PaymentEventType;
   readonly timestamp: string;
   readonly channel: Payment['channel'];
   readonly data: PaymentView;
 }
 
-export function paymentEventRow(payment: Payment): NewOutboxRow {
+export function paymentEventRow(payment: Payment, change: 'status' | 'reversal_refused' = 'status'): NewOutboxRow {
+  const at = Date.parse(payment.updatedAt);
+  const repeatable = payment.status === 'REVERSAL_PENDING' || payment.status === 'REVERSED';
+  const id =
+    change === 'reversal_refused'
+      ? `${payment.id}:REVERSAL_REFUSED:${at}`
+      : `${payment.id}:${payment.status}${repeatable ? `:${at}` : ''}`;
   const message: PaymentEventMessage = {
-    id: `${payment.id}:${payment.status}`,
-    type: `payment.${payment.status.toLowerCase() as Lowercase<Payment['status']>}`,
+    id,
+    type:
+      change === 'reversal_refused'
+        ? 'payment.reversal_refused'
+        : `payment.${payment.status.toLowerCase() as Lowercase<Payment['status']>}`,
     timestamp: payment.updatedAt,
     channel: payment.channel,
     data: toPaymentView(payment),

@@ -9,7 +9,7 @@ import { paymentEventRow } from './payment-event';
  * payment as it is; a result that contradicts the payment's state is logged, never applied.
  */
 export async function recordCoreResult(
-  deps: { store: PaymentStore; logger: Logger; now: () => Date },
+  deps: { store: PaymentStore; logger: Logger; now: () => Date; onEventWritten?: () => void },
   message: CoreResultMessage,
 ): Promise<void> {
   const event = eventOf(message);
@@ -18,7 +18,7 @@ export async function recordCoreResult(
     event,
     ...(message.body.coreReference ? { coreReference: message.body.coreReference } : {}),
     at: deps.now().toISOString(),
-    outbox: (after) => [paymentEventRow(after)],
+    outbox: (after) => [paymentEventRow(after, message.type === 'reversal_rejected' ? 'reversal_refused' : 'status')],
   });
   const log = deps.logger.child({ paymentId: message.paymentId, core: message.core, result: message.type });
   if (outcome.kind !== 'done') {
@@ -26,6 +26,7 @@ export async function recordCoreResult(
     return;
   }
   const r = outcome.result;
+  if (r.kind === 'changed') deps.onEventWritten?.();
   if (r.kind === 'changed') log.info({ status: r.status, reason: r.reason ?? undefined }, 'payment status changed');
   else if (r.kind === 'unchanged') log.info({ status: r.status }, 'repeated core result ignored');
   else log.error({ status: r.status, event: r.event }, 'core result contradicts the payment state; not applied');

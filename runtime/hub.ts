@@ -24,6 +24,7 @@ import type { Subscription, Transport } from '../outbox/transport-port';
 import { recordCoreResult } from '../payments/record-core-result';
 import { openSqliteStore } from '../store/sqlite/sqlite-store';
 import type { PaymentStore } from '../store/store-port';
+import { createWebhookDispatcher, type WebhookDispatcher } from '../webhooks/webhook-dispatcher';
 
 // The composition root. One function builds any of the hub's processes from its roles:
 //   loanhub start   api + relay + results + workers for every core + simulators (one process)
@@ -86,6 +87,24 @@ export async function startHub(opts: StartHubOptions): Promise<RunningHub> {
     const store = needsStore ? openSqliteStore({ file: path.join(config.dataDir, 'hub.db') }) : null;
     if (store) stack.push(() => store.close());
 
+    const catalogue = createChannelCatalogue(env);
+    // Confirmation webhooks go out from the process that owns the store and its outbox.
+    let webhooks: WebhookDispatcher | null = null;
+    if (roles.relay && store) {
+      const w = createWebhookDispatcher({
+        store,
+        dbFile: path.join(config.dataDir, 'hub.db'),
+        catalogue,
+        logger,
+        env,
+        dataDir: config.dataDir,
+        now,
+      });
+      w.start();
+      stack.push(() => w.stop());
+      webhooks = w;
+    }
+
     const simulators = roles.simulators
       ? await startCoreSimulators({ dataDir: config.dataDir, host: config.host, ports: config.corePorts, env })
       : [];
@@ -121,7 +140,9 @@ export async function startHub(opts: StartHubOptions): Promise<RunningHub> {
     });
     if (roles.results && store) {
       subscriptions.push(
-        await transport.consumeResults((message) => recordCoreResult({ store, logger, now }, message)),
+        await transport.consumeResults((message) =>
+          recordCoreResult({ store, logger, now, onEventWritten: () => webhooks?.notify() }, message),
+        ),
       );
     }
     for (const core of roles.workers) {
@@ -166,7 +187,6 @@ export async function startHub(opts: StartHubOptions): Promise<RunningHub> {
       relay = r;
     }
 
-    const catalogue = createChannelCatalogue(env);
     const issuer = await openEmbeddedIssuer({
       dataDir: config.dataDir,
       issuer: config.issuer,
@@ -189,7 +209,10 @@ export async function startHub(opts: StartHubOptions): Promise<RunningHub> {
             audience: issuer.audience,
             keys: { kind: 'local', jwks: () => issuer.jwks(), refresh: () => issuer.refresh() },
           });
-      const onOutboxWritten = (): void => relay?.notify();
+      const onOutboxWritten = (): void => {
+        relay?.notify();
+        webhooks?.notify();
+      };
       app = createApiApp({
         store,
         verifier,
