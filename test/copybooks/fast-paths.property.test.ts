@@ -235,12 +235,17 @@ describe('the generated fast paths give what the full plans give', () => {
   test.each(codePageNames)('%s: encoding random records, valid or not: same bytes or same error', (name) => {
     const page = getCodePage(name);
     const scenario = items.chain((list) =>
-      fc.record({ list: fc.constant(list), record: recordFor(list, page), blank: fc.boolean() }),
+      fc.record({
+        list: fc.constant(list),
+        record: recordFor(list, page),
+        blank: fc.boolean(),
+        occurs: fc.constantFrom('fixed' as const, 'packed' as const),
+      }),
     );
     fc.assert(
-      fc.property(scenario, ({ list, record, blank }) => {
+      fc.property(scenario, ({ list, record, blank, occurs }) => {
         const layout = layoutOf(list);
-        const options = { codePage: page, defaults: blank ? ('blank' as const) : ('none' as const) };
+        const options = { codePage: page, occurs, defaults: blank ? ('blank' as const) : ('none' as const) };
         const fast = createRecordEncoder(layout, options);
         const full = createRecordEncoder(layout, { ...options, plan: 'full' });
         expect(encodeOutcome(fast, record)).toEqual(encodeOutcome(full, record));
