@@ -71,6 +71,14 @@ export function openSqliteStore(opts: { file: string; synchronous?: 'FULL' | 'NO
   db.pragma('busy_timeout = 5000');
   migrate(db);
   db.defaultSafeIntegers(true);
+  // The outbox's bookkeeping (leases, "sent" marks, retry times) goes through a second connection with
+  // synchronous=NORMAL: in WAL mode it survives a process crash, and what a power cut could take from
+  // its tail only makes a row be published again, which consumers absorb. Payments, keys and status
+  // changes stay on the FULL connection, so every answer a channel gets is on disk first.
+  const relayDb = new Database(opts.file);
+  relayDb.pragma('synchronous = NORMAL');
+  relayDb.pragma('busy_timeout = 5000');
+  relayDb.defaultSafeIntegers(true);
 
   const insertPayment = db.prepare(`INSERT INTO payments (id, receipt_number, channel, client_id, channel_reference,
     loan_number, core, amount_minor, currency, business_date, status, reason, core_reference, created_at, updated_at)
@@ -91,20 +99,21 @@ export function openSqliteStore(opts: { file: string; synchronous?: 'FULL' | 'NO
   const updateStatus =
     db.prepare(`UPDATE payments SET status = ?, reason = ?, core_reference = COALESCE(?, core_reference),
     updated_at = ? WHERE id = ?`);
-  const selectDue = db.prepare(`SELECT id, topic, message_id, payment_id, payload, attempts, created_at FROM outbox
+  const selectDue = relayDb.prepare(`SELECT id, topic, message_id, payment_id, payload, attempts, created_at FROM outbox
     WHERE status = 'pending' AND next_attempt_at <= @now AND (lease_until IS NULL OR lease_until <= @now)
     AND topic IN (SELECT value FROM json_each(@topics)) ORDER BY id LIMIT @limit`);
-  const leaseRow = db.prepare('UPDATE outbox SET lease_until = ?, attempts = attempts + 1 WHERE id = ?');
-  const markSent = db.prepare(`UPDATE outbox SET status = 'sent', sent_at = ?, lease_until = NULL, last_error = NULL
+  const leaseRow = relayDb.prepare('UPDATE outbox SET lease_until = ?, attempts = attempts + 1 WHERE id = ?');
+  const markSent =
+    relayDb.prepare(`UPDATE outbox SET status = 'sent', sent_at = ?, lease_until = NULL, last_error = NULL
     WHERE id = ?`);
-  const release = db.prepare(
+  const release = relayDb.prepare(
     "UPDATE outbox SET lease_until = NULL, last_error = ?, next_attempt_at = ? WHERE id = ? AND status = 'pending'",
   );
-  const renewLease = db.prepare("UPDATE outbox SET lease_until = ? WHERE id = ? AND status = 'pending'");
-  const renewLeases = db.transaction((ids: readonly number[], until: string) => {
+  const renewLease = relayDb.prepare("UPDATE outbox SET lease_until = ? WHERE id = ? AND status = 'pending'");
+  const renewLeases = relayDb.transaction((ids: readonly number[], until: string) => {
     for (const id of ids) renewLease.run(until, id);
   });
-  const releaseAll = db.prepare(
+  const releaseAll = relayDb.prepare(
     "UPDATE outbox SET lease_until = NULL WHERE status = 'pending' AND lease_until IS NOT NULL",
   );
   const pendingStats = db.prepare(
@@ -169,11 +178,11 @@ export function openSqliteStore(opts: { file: string; synchronous?: 'FULL' | 'NO
     return { kind: 'done', result, payment: after };
   };
   const record = groupCommit(db, recordOne);
-  const markSentGrouped = groupCommit(db, (args: { id: number; at: string }) => {
+  const markSentGrouped = groupCommit(relayDb, (args: { id: number; at: string }) => {
     markSent.run(args.at, args.id);
   });
 
-  const claim = db.transaction((topics: readonly OutboxTopic[], limit: number, leaseMs: number, now: Date) => {
+  const claim = relayDb.transaction((topics: readonly OutboxTopic[], limit: number, leaseMs: number, now: Date) => {
     const nowIso = now.toISOString();
     const rows = selectDue.all({ now: nowIso, topics: JSON.stringify(topics), limit }) as OutboxDbRow[];
     const leaseUntil = new Date(now.getTime() + leaseMs).toISOString();
@@ -236,6 +245,7 @@ export function openSqliteStore(opts: { file: string; synchronous?: 'FULL' | 'NO
     close: async () => {
       if (closed) return;
       closed = true;
+      relayDb.close();
       db.close();
     },
   });
