@@ -1,31 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { api, eventually } from './hub-fixture';
+import { api, eventually, freePorts } from './hub-fixture';
 
 // The hub as an operator runs it (`loanhub start`, the compiled CLI), killed with SIGKILL right after a
 // 201 and started again: the payment is applied exactly once.
 
 const BIN = path.join(__dirname, '../../bin/loanhub.js');
-
-async function freePorts(n: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from(
-      { length: n },
-      () =>
-        new Promise<net.Server>((resolve) => {
-          const s = net.createServer();
-          s.listen(0, '127.0.0.1', () => resolve(s));
-        }),
-    ),
-  );
-  const ports = servers.map((s) => (s.address() as net.AddressInfo).port);
-  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-  return ports;
-}
 
 interface Hub {
   child: ChildProcess;

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
@@ -153,4 +154,21 @@ export function assertNoSecretsLogged(lines: readonly string[], secrets: readonl
   if (/Bearer\s+[A-Za-z0-9._~+/-]{16,}/.test(all)) throw new Error('an Authorization header appeared in a log line');
   if (/eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\./.test(all)) throw new Error('a JWT appeared in a log line');
   if (/whsec_[A-Za-z0-9+/=]{8,}/.test(all)) throw new Error('a webhook secret appeared in a log line');
+}
+
+/** Free TCP ports on loopback, all held open together while they are picked, so they are distinct. */
+export async function freePorts(n: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from(
+      { length: n },
+      () =>
+        new Promise<net.Server>((resolve) => {
+          const s = net.createServer();
+          s.listen(0, '127.0.0.1', () => resolve(s));
+        }),
+    ),
+  );
+  const ports = servers.map((s) => (s.address() as net.AddressInfo).port);
+  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  return ports;
 }
