@@ -12,6 +12,7 @@ import {
   type Subscription,
   type Transport,
 } from './transport-port';
+import { RABBITMQ_DELIVERY_LIMIT, RABBITMQ_RETRY_DELAYS_MS } from './rabbitmq-topology';
 
 // The embedded default transport: queues in memory, one per core plus one for results.
 //
@@ -44,8 +45,12 @@ export interface InProcessTransport extends Transport {
   replayDeadLetters(lane: Lane, which: { readonly id?: string; readonly all?: boolean }): number;
 }
 
-export const DEFAULT_RETRY_DELAYS_MS: readonly number[] = [1_000, 5_000, 30_000, 120_000];
-export const DEFAULT_MAX_ATTEMPTS = 5;
+/**
+ * The same retry schedule as the RabbitMQ transport's (see rabbitmq-topology.ts for why): the embedded
+ * hub should ride out a core outage as long as production does (~7.5 min before a command is dead).
+ */
+export const DEFAULT_RETRY_DELAYS_MS: readonly number[] = RABBITMQ_RETRY_DELAYS_MS;
+export const DEFAULT_MAX_ATTEMPTS = RABBITMQ_DELIVERY_LIMIT;
 
 export function listInProcessDeadLetters(transport: InProcessTransport, lane?: Lane): readonly DeadLetter[] {
   return transport.deadLetters(lane);
