@@ -3,6 +3,7 @@ import { CORES } from '../domain/channel';
 import { findDeadLetter, inspectQueues, listDeadLetters, replayDeadLetters } from '../outbox/rabbitmq-admin';
 import { redactUrl } from '../outbox/rabbitmq-transport';
 import type { DeadLetter, Lane } from '../outbox/transport-port';
+import { retryScheduleFromEnv } from '../runtime/hub';
 
 // `loanhub queues` and `loanhub dlq list|show|replay`: the broker as operations see it. They read
 // LOANHUB_AMQP_URL; the embedded transport keeps its queues inside the running hub process, where
@@ -32,8 +33,13 @@ function delays(value: string): number[] {
 const retryDelaysOption = (): Option =>
   new Option(
     '--retry-delays <ms,...>',
-    "the workers' retry schedule, which names the retry queues (default 1000,2000,5000,10000,20000,30000)",
+    "the workers' retry schedule, which names the retry queues (default LOANHUB_AMQP_RETRY_DELAYS_MS, else 1000,2000,5000,10000,20000,30000)",
   ).argParser(delays);
+
+/** The delays the workers use: the flag, else the same variable the workers read, else the default. */
+function retryDelaysOf(flag: number[] | undefined): number[] | undefined {
+  return flag ?? retryScheduleFromEnv(process.env).retryDelaysMs;
+}
 
 function laneOption(): Option {
   return new Option('--core <core>', 'cash, mortgage, vehicle, or results').choices(LANE_CHOICES).makeOptionMandatory();
@@ -78,7 +84,9 @@ export function registerQueueCommands(program: Command): void {
     .addOption(retryDelaysOption())
     .action(async (flags: { json?: boolean; retryDelays?: number[] }, cmd: Command) => {
       const url = amqpUrl(cmd);
-      const counts = await broker(cmd, url, () => inspectQueues(url, { retryDelaysMs: flags.retryDelays }));
+      const counts = await broker(cmd, url, () =>
+        inspectQueues(url, { retryDelaysMs: retryDelaysOf(flags.retryDelays) }),
+      );
       if (flags.json) {
         process.stdout.write(JSON.stringify(counts, null, 2) + '\n');
         return;
