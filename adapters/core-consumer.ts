@@ -16,13 +16,17 @@ import { CoreUnavailableError, type CoreAdapter, type CoreOutcome } from './core
 // core's answer as a result, and only then ack. A core that cannot answer now is retried later; a
 // message nobody can process goes to the dead letters with its reason.
 
-export function createCoreCommandHandler(deps: {
-  core: Core;
-  adapter: CoreAdapter;
-  transport: Transport;
-  logger: Logger;
-  metrics?: CoreMetrics;
-}): (message: CoreCommandMessage, delivery: DeliveryInfo) => Promise<Disposition> {
+export interface CoreConsumerDeps {
+  readonly core: Core;
+  readonly adapter: CoreAdapter;
+  readonly transport: Transport;
+  readonly logger: Logger;
+  readonly metrics?: CoreMetrics;
+}
+
+export function createCoreCommandHandler(
+  deps: CoreConsumerDeps,
+): (message: CoreCommandMessage, delivery: DeliveryInfo) => Promise<Disposition> {
   const handle = handler(deps);
   const core = deps.core;
   return async (message, delivery) => {
@@ -34,13 +38,9 @@ export function createCoreCommandHandler(deps: {
   };
 }
 
-function handler(deps: {
-  core: Core;
-  adapter: CoreAdapter;
-  transport: Transport;
-  logger: Logger;
-  metrics?: CoreMetrics;
-}): (message: CoreCommandMessage, delivery: DeliveryInfo) => Promise<Disposition> {
+function handler(
+  deps: CoreConsumerDeps,
+): (message: CoreCommandMessage, delivery: DeliveryInfo) => Promise<Disposition> {
   return async (message, delivery) => {
     const log = deps.logger.child({
       paymentId: message.paymentId,

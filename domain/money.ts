@@ -70,6 +70,17 @@ export function parseAmount(input: unknown, maxMinor: bigint): ParseResult<Minor
   return { ok: true, value: minor as MinorUnits };
 }
 
+/**
+ * Reads back what formatAmount writes for a non-negative amount ("0.00", "125.50"): an amount due, a
+ * balance. Unlike parseAmount (a payment a channel sends) zero is a value here; anything else is undefined.
+ */
+export function parseMinorUnits(text: unknown): MinorUnits | undefined {
+  if (typeof text !== 'string') return undefined;
+  const match = /^(0|[1-9]\d{0,35})\.(\d{2})$/.exec(text);
+  if (!match) return undefined;
+  return (BigInt(match[1] ?? '') * MINOR_PER_MAJOR + BigInt(match[2] ?? '')) as MinorUnits;
+}
+
 /** Formats minor units as the edge's decimal string, always with two fraction digits. */
 export function formatAmount(minor: bigint): string {
   const negative = minor < 0n;

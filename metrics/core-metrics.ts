@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { OutboxStats } from '../store/store-port';
 
 // Metrics of the path from outbox to core and back, per core (RabbitMQ issue): published, confirmed,
 // consumed, applied, rejected, retried, dead-lettered; breaker state; core latency; outbox lag.
@@ -18,7 +19,16 @@ export interface CoreMetrics {
   readonly outboxPending: Gauge;
 }
 
-export function createCoreMetrics(registry: Registry): CoreMetrics {
+/**
+ * `outboxStats`, when this process owns the store, is read at each scrape, so the outbox gauges cost
+ * nothing between scrapes and are never stale.
+ */
+export function createCoreMetrics(
+  registry: Registry,
+  opts: { outboxStats?: () => Promise<OutboxStats>; now?: () => Date } = {},
+): CoreMetrics {
+  const { outboxStats } = opts;
+  const now = opts.now ?? (() => new Date());
   const counter = <L extends string>(name: string, help: string, labelNames: L[]): Counter<L> =>
     new Counter({ name, help, labelNames, registers: [registry] });
   return {
@@ -52,13 +62,21 @@ export function createCoreMetrics(registry: Registry): CoreMetrics {
     }),
     outboxLagSeconds: new Gauge({
       name: 'loanhub_outbox_lag_seconds',
-      help: 'Age of the oldest pending outbox row',
+      help: 'Age of the oldest pending outbox row (core commands and channel events)',
       registers: [registry],
+      async collect() {
+        if (!outboxStats) return;
+        const stats = await outboxStats();
+        this.set(stats.oldestPendingAt ? Math.max(0, (now().getTime() - Date.parse(stats.oldestPendingAt)) / 1000) : 0);
+      },
     }),
     outboxPending: new Gauge({
       name: 'loanhub_outbox_pending',
-      help: 'Outbox rows not yet handed to the transport',
+      help: 'Outbox rows not yet handed on (core commands and channel events)',
       registers: [registry],
+      async collect() {
+        if (outboxStats) this.set((await outboxStats()).pending);
+      },
     }),
   };
 }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { connect, type Channel, type ChannelModel, type ConsumeMessage } from 'amqplib';
 import { CoreUnavailableError, type LoanInquiry } from '../adapters/core-port';
 import { isCore, type Core } from '../domain/channel';
-import { formatAmount, isCurrency, parseAmount } from '../domain/money';
+import { formatAmount, isCurrency, parseMinorUnits } from '../domain/money';
 import type { Logger } from '../logging/logger';
 import { redactUrl } from './rabbitmq-transport';
 
@@ -227,9 +227,9 @@ export async function serveRabbitMqInquiries(opts: {
 }
 
 function toInquiry(core: Core, loan: NonNullable<Reply['loan']>): LoanInquiry {
-  const amount = loan.amountDue === '0.00' ? { ok: true as const, value: 0n } : parseAmount(loan.amountDue, 10n ** 20n);
+  const amountDue = parseMinorUnits(loan.amountDue);
   if (
-    !amount.ok ||
+    amountDue === undefined ||
     !isCurrency(loan.currency) ||
     !isCore(loan.core) ||
     (loan.status !== 'ACTIVE' && loan.status !== 'CLOSED')
@@ -240,7 +240,7 @@ function toInquiry(core: Core, loan: NonNullable<Reply['loan']>): LoanInquiry {
     loanNumber: loan.loanNumber,
     core: loan.core,
     currency: loan.currency,
-    amountDue: amount.value as LoanInquiry['amountDue'],
+    amountDue,
     status: loan.status,
   };
 }

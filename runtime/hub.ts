@@ -81,11 +81,14 @@ export async function startHub(opts: StartHubOptions): Promise<RunningHub> {
     }
   };
   try {
-    const metrics = createHubMetrics();
-    const coreMetrics = createCoreMetrics(metrics.registry);
     const needsStore = roles.api || roles.relay || roles.results;
     const store = needsStore ? openSqliteStore({ file: path.join(config.dataDir, 'hub.db') }) : null;
     if (store) stack.push(() => store.close());
+    const metrics = createHubMetrics();
+    const coreMetrics = createCoreMetrics(
+      metrics.registry,
+      store ? { outboxStats: () => store.outboxStats(), now } : {},
+    );
 
     const catalogue = createChannelCatalogue(env);
     // Confirmation webhooks go out from the process that owns the store and its outbox.

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { formatAmount, parseAmount } from '../../domain/money';
+import { formatAmount, parseAmount, parseMinorUnits } from '../../domain/money';
 
 const MAX = 5_000_000n; // 50,000.00
 
@@ -62,5 +62,21 @@ describe('formatAmount', () => {
     expect(formatAmount(1000n)).toBe('10.00');
     expect(formatAmount(-250n)).toBe('-2.50');
     expect(formatAmount(123456789012345678901234567890n)).toBe('1234567890123456789012345678.90');
+  });
+});
+
+describe('parseMinorUnits (amounts due, balances)', () => {
+  it('reads back what formatAmount writes, zero included', () => {
+    expect(parseMinorUnits('0.00')).toBe(0n);
+    expect(parseMinorUnits('24874.50')).toBe(2_487_450n);
+    fc.assert(
+      fc.property(fc.bigInt({ min: 0n, max: 10n ** 30n }), (minor) =>
+        expect(parseMinorUnits(formatAmount(minor))).toBe(minor),
+      ),
+    );
+  });
+
+  it.each([['-1.00'], ['1.5'], ['01.00'], ['1e3'], [' 1.00'], [12.5], [null]])('refuses %p', (text) => {
+    expect(parseMinorUnits(text)).toBeUndefined();
   });
 });

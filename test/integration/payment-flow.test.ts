@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { SAMPLE_LOANS } from '../../adapters/core-simulators';
 import { CORES, type Channel, type Core } from '../../domain/channel';
-import { parseAmount } from '../../domain/money';
+import { parseMinorUnits } from '../../domain/money';
 import { api, CHANNELS, eventually, sampleReference, startTestHub, type TestHub } from './hub-fixture';
 
 // A payment from every channel to every core, over HTTP, through the embedded hub.
@@ -31,12 +31,9 @@ function closedLoan(core: Core): string {
 async function amountDue(channel: Channel, loanNumber: string): Promise<bigint> {
   const r = await api(`${t.url}/v1/${channel}/loans/${loanNumber}`, { token: await t.token(channel) });
   expect(r.status).toBe(200);
-  const parsed = parseAmount(r.json.amountDue, 10n ** 20n);
-  if (!parsed.ok) {
-    if (r.json.amountDue === '0.00') return 0n;
-    throw new Error(`amountDue ${String(r.json.amountDue)} unreadable`);
-  }
-  return parsed.value;
+  const due = parseMinorUnits(r.json.amountDue);
+  if (due === undefined) throw new Error(`amountDue ${String(r.json.amountDue)} unreadable`);
+  return due;
 }
 
 async function pay(channel: Channel, body: Record<string, unknown>, key: string = randomUUID()) {
@@ -267,6 +264,15 @@ describe('inquiry', () => {
 });
 
 describe('health', () => {
+  it('/metrics has the outbox lag, the breakers and the per-core counts after payments went through', async () => {
+    const text = (await api(`${t.url}/metrics`)).text;
+    expect(text).toMatch(/^loanhub_outbox_pending \d+$/m);
+    expect(text).toMatch(/^loanhub_outbox_lag_seconds [\d.e+-]+$/m);
+    expect(text).toMatch(/^loanhub_core_breaker_state\{core="cash"\} 0$/m);
+    expect(text).toMatch(/^loanhub_core_applied_total\{core="mortgage"\} [1-9]\d*$/m);
+    expect(text).toMatch(/^loanhub_commands_confirmed_total\{core="vehicle"\} [1-9]\d*$/m);
+  });
+
   it('/healthz answers and /readyz reports store and transport ready', async () => {
     expect((await api(`${t.url}/healthz`)).status).toBe(200);
     const ready = await api(`${t.url}/readyz`);
