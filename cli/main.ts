@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { registerConfigCommands } from './config-command';
 import { registerCopybookCommands } from './copybook-command';
 import { registerKeysCommands } from './keys-command';
 import { registerQueueCommands } from './queues-command';
@@ -24,6 +25,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     registerQueueCommands,
     registerCopybookCommands,
     registerWebhookCommands,
+    registerConfigCommands,
   ];
   for (const register of registrations) register(program);
   try {

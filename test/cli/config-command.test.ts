@@ -1,0 +1,203 @@
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { checkConfig, renderConfigReport, type ConfigReport } from '../../cli/config-command';
+import { main } from '../../cli/main';
+import { SETTINGS } from '../../config/settings-catalogue';
+
+// `loanhub config check`: what an operator runs before starting a process, with good and bad
+// environments. The last test goes through main() as `loanhub config check --json` would.
+
+let dir: string;
+let keyFile: string;
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'loanhub-config-'));
+  keyFile = join(dir, 'id_ed25519');
+  writeFileSync(keyFile, '-----BEGIN OPENSSH PRIVATE KEY-----\nnot a real key\n-----END OPENSSH PRIVATE KEY-----\n');
+  chmodSync(keyFile, 0o600);
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const FINGERPRINT = 'SHA256:' + 'A'.repeat(42) + 'Q';
+
+function production(): NodeJS.ProcessEnv {
+  return {
+    PORT: '8080',
+    LOANHUB_HOST: '0.0.0.0',
+    LOANHUB_TIME_ZONE: 'America/Lima',
+    LOANHUB_JWKS_URL: 'https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbC/.well-known/jwks.json',
+    LOANHUB_ISSUER: 'https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbC',
+    LOANHUB_SCOPE_PREFIX: 'loanhub/',
+    LOANHUB_AMQP_URL: 'amqps://hub:amqp-pass-1@b-1.mq.us-east-1.amazonaws.com:5671',
+    LOANHUB_AMQP_MANAGEMENT_URL: 'https://ops:mgmt-pass-2@b-1.mq.us-east-1.amazonaws.com',
+    LOANHUB_DB_URL: 'postgres://loanhub:db-pass-3@db.internal:5432/loanhub',
+    LOANHUB_CORE_CASH_API_KEY: 'cash-key-4',
+    LOANHUB_CHANNEL_APP_CLIENT_IDS: '5abc123cognitoclient',
+    LOANHUB_CHANNEL_AGENTS_ALLOWED_NETWORKS: '10.20.0.0/16,192.168.7.1',
+    LOANHUB_WEBHOOK_SECRETS_APP: 'whsec_' + Buffer.alloc(32, 7).toString('base64'),
+    LOANHUB_MAINFRAME_SFTP_URL: 'sftp://lhub@10.99.0.10:22/lhub',
+    LOANHUB_MAINFRAME_SFTP_KEY_FILE: keyFile,
+    LOANHUB_MAINFRAME_SFTP_HOST_FINGERPRINT: FINGERPRINT,
+    LOANHUB_MAINFRAME_CODEPAGE: '1047',
+    LOANHUB_BATCH_CUTOFF: '23:30',
+    LOANHUB_BATCH_SCHEDULE: 'off',
+  };
+}
+
+const problemNames = (r: ConfigReport): string[] => r.problems.map((p) => p.name).sort();
+const setting = (r: ConfigReport, name: string) => {
+  const s = r.settings.find((x) => x.name === name);
+  if (!s) throw new Error(`no setting ${name} in the report`);
+  return s;
+};
+
+describe('loanhub config check', () => {
+  test('an empty environment is the embedded hub: every setting from its default or a file, no problem', () => {
+    const r = checkConfig({});
+    expect(r.ok).toBe(true);
+    expect(r.settings.map((s) => s.name)).toEqual(SETTINGS.map((s) => s.name));
+    expect(setting(r, 'PORT')).toMatchObject({ source: 'default', value: '8080' });
+    expect(setting(r, 'LOANHUB_MAINFRAME_CODEPAGE')).toMatchObject({ source: 'default', value: 'cp037' });
+    expect(setting(r, 'LOANHUB_CHANNEL_APP_CLIENT_IDS')).toMatchObject({ source: 'file' });
+    expect(setting(r, 'LOANHUB_DB_URL')).toMatchObject({ source: 'default', value: null });
+    // A development default of a secret is still not printed.
+    expect(setting(r, 'LOANHUB_CORE_CASH_API_KEY')).toMatchObject({ source: 'default', value: '****', secret: true });
+  });
+
+  test('a production environment passes, with its sources and every secret masked', () => {
+    const env = production();
+    const r = checkConfig(env);
+    expect(r.problems).toEqual([]);
+    expect(r.ok).toBe(true);
+    expect(setting(r, 'LOANHUB_HOST')).toMatchObject({ source: 'env', value: '0.0.0.0' });
+    expect(setting(r, 'LOANHUB_DB_URL').value).toBe('postgres://loanhub:****@db.internal:5432/loanhub');
+    expect(setting(r, 'LOANHUB_AMQP_URL').value).toBe('amqps://hub:****@b-1.mq.us-east-1.amazonaws.com:5671');
+    expect(setting(r, 'LOANHUB_AMQP_MANAGEMENT_URL').value).toBe('https://****:****@b-1.mq.us-east-1.amazonaws.com/');
+    expect(setting(r, 'LOANHUB_CORE_CASH_API_KEY')).toMatchObject({ source: 'env', value: '****' });
+    // The key file's path is not secret (its content is, and is never read into the report).
+    expect(setting(r, 'LOANHUB_MAINFRAME_SFTP_KEY_FILE').value).toBe(keyFile);
+    const printed = JSON.stringify(r) + renderConfigReport(r).out;
+    for (const secret of [
+      'amqp-pass-1',
+      'mgmt-pass-2',
+      'ops:',
+      'db-pass-3',
+      'cash-key-4',
+      env.LOANHUB_WEBHOOK_SECRETS_APP,
+    ]) {
+      expect(printed).not.toContain(secret);
+    }
+  });
+
+  test('each wrong value is named with what is wrong with it', () => {
+    const env: NodeJS.ProcessEnv = {
+      ...production(),
+      LOANHUB_TIME_ZONE: 'Mars/Olympus_Mons',
+      LOANHUB_DB_URL: 'postgres//no-colon',
+      LOANHUB_JWKS_URL: 'not a url',
+      LOANHUB_MAINFRAME_SFTP_KEY_FILE: join(dir, 'missing-key'),
+      LOANHUB_MAINFRAME_SFTP_HOST_FINGERPRINT: 'MD5:12:34:56',
+      LOANHUB_MAINFRAME_CODEPAGE: 'latin1',
+      LOANHUB_BATCH_CUTOFF: '24:30',
+      LOANHUB_BATCH_SCHEDULE: 'yes',
+      LOANHUB_CHANNEL_AGENTS_ALLOWED_NETWORKS: '10.0.0.0/33',
+      LOANHUB_WEBHOOK_SECRETS_APP: 'plain-text-secret',
+      PORT: '70000',
+    };
+    const r = checkConfig(env);
+    expect(r.ok).toBe(false);
+    expect(problemNames(r)).toEqual(
+      [
+        'LOANHUB_BATCH_CUTOFF',
+        'LOANHUB_BATCH_SCHEDULE',
+        'LOANHUB_CHANNEL_AGENTS_ALLOWED_NETWORKS',
+        'LOANHUB_DB_URL',
+        'LOANHUB_JWKS_URL',
+        'LOANHUB_MAINFRAME_CODEPAGE',
+        'LOANHUB_MAINFRAME_SFTP_HOST_FINGERPRINT',
+        'LOANHUB_MAINFRAME_SFTP_KEY_FILE',
+        'LOANHUB_TIME_ZONE',
+        'LOANHUB_WEBHOOK_SECRETS_APP',
+        'PORT',
+      ].sort(),
+    );
+    const message = (name: string): string => r.problems.find((p) => p.name === name)?.message ?? '';
+    expect(message('LOANHUB_TIME_ZONE')).toMatch(/not a known IANA time zone/);
+    expect(message('LOANHUB_MAINFRAME_SFTP_KEY_FILE')).toMatch(/not readable \(ENOENT\)/);
+    expect(message('LOANHUB_MAINFRAME_SFTP_HOST_FINGERPRINT')).toMatch(/SHA256:/);
+    expect(message('LOANHUB_DB_URL')).toMatch(/not a URL/);
+    // A URL that does not parse is masked whole: it could hold a password anywhere.
+    expect(setting(r, 'LOANHUB_DB_URL').value).toBe('****');
+  });
+
+  test('settings that only work together are reported missing', () => {
+    const env = production();
+    delete env.LOANHUB_ISSUER;
+    delete env.LOANHUB_MAINFRAME_SFTP_KEY_FILE;
+    delete env.LOANHUB_MAINFRAME_SFTP_HOST_FINGERPRINT;
+    const r = checkConfig(env);
+    expect(problemNames(r)).toEqual([
+      'LOANHUB_ISSUER',
+      'LOANHUB_MAINFRAME_SFTP_HOST_FINGERPRINT',
+      'LOANHUB_MAINFRAME_SFTP_KEY_FILE',
+    ]);
+    expect(r.problems.every((p) => p.message.startsWith('missing'))).toBe(true);
+  });
+
+  test('an sftp URL without its user or base directory, or with a password, is refused', () => {
+    for (const url of ['sftp://10.99.0.10:22/lhub', 'sftp://lhub@10.99.0.10:22', 'sftp://lhub:pw@10.99.0.10/lhub']) {
+      const r = checkConfig({ ...production(), LOANHUB_MAINFRAME_SFTP_URL: url });
+      expect(problemNames(r)).toEqual(['LOANHUB_MAINFRAME_SFTP_URL']);
+    }
+  });
+
+  test('a LOANHUB_ variable that nothing reads is a warning, not a failure', () => {
+    const r = checkConfig({ ...production(), LOANHUB_TIMEZONE: 'America/Lima' });
+    expect(r.ok).toBe(true);
+    expect(r.unknown).toEqual(['LOANHUB_TIMEZONE']);
+    expect(renderConfigReport(r).err).toMatch(/LOANHUB_TIMEZONE is set but no part of loanhub reads it/);
+  });
+
+  describe('through the command line', () => {
+    const saved = { ...process.env };
+    let out: string[];
+    let err: string[];
+    beforeEach(() => {
+      out = [];
+      err = [];
+      jest.spyOn(process.stdout, 'write').mockImplementation((c: string | Uint8Array) => out.push(String(c)) > 0);
+      jest.spyOn(process.stderr, 'write').mockImplementation((c: string | Uint8Array) => err.push(String(c)) > 0);
+    });
+    afterEach(() => {
+      jest.restoreAllMocks();
+      for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
+      Object.assign(process.env, saved);
+      process.exitCode = undefined;
+    });
+    const only = (env: NodeJS.ProcessEnv): void => {
+      for (const k of Object.keys(process.env)) if (k === 'PORT' || k.startsWith('LOANHUB_')) delete process.env[k];
+      Object.assign(process.env, env);
+    };
+
+    test('loanhub config check --json exits 0 on a good environment', async () => {
+      only(production());
+      const code = await main(['node', 'loanhub', 'config', 'check', '--json']);
+      expect(code).toBe(0);
+      const report = JSON.parse(out.join('')) as ConfigReport;
+      expect(report.ok).toBe(true);
+      expect(report.settings.find((s) => s.name === 'LOANHUB_DB_URL')?.value).toBe(
+        'postgres://loanhub:****@db.internal:5432/loanhub',
+      );
+    });
+
+    test('loanhub config check exits 1 and names the bad variable on stderr', async () => {
+      only({ ...production(), LOANHUB_MAINFRAME_SFTP_HOST_FINGERPRINT: 'ab:cd:ef' });
+      const code = await main(['node', 'loanhub', 'config', 'check']);
+      expect(code).toBe(1);
+      expect(out.join('')).toMatch(/^SETTING\s+SOURCE\s+VALUE/);
+      expect(out.join('')).toMatch(/LOANHUB_DB_URL\s+env\s+postgres:\/\/loanhub:\*\*\*\*@db.internal:5432\/loanhub/);
+      expect(err.join('')).toMatch(/LOANHUB_MAINFRAME_SFTP_HOST_FINGERPRINT: must be SHA256:/);
+    });
+  });
+});
