@@ -1,5 +1,8 @@
 import type { Core } from '../domain/channel';
 import type { Logger } from '../logging/logger';
+import { assertReplayChoice, type DeadLetterStore, type HubDeadLetter, type ReplayChoice } from './dead-letter-port';
+import { createMemoryDeadLetters } from './memory-dead-letters';
+import { jitteredDelay, type Random } from './retry-schedule';
 import {
   TransportError,
   type AttemptRecord,
@@ -23,13 +26,22 @@ import { RABBITMQ_DELIVERY_LIMIT, RABBITMQ_RETRY_DELAYS_MS } from './rabbitmq-to
 // The other side of that: a publish waits while no consumer is subscribed, and close() rejects every
 // publish still waiting (TransportError transport_closed), which keeps those rows pending too.
 //
-// A `retry` disposition (or a handler that throws) is delivered again after a growing delay with the
-// attempt count raised; after maxAttempts the message goes to the dead letters, kept in a list that
-// listInProcessDeadLetters / replayInProcessDeadLetters inspect and replay.
+// A `retry` disposition (or a handler that throws) is delivered again after a growing delay (with
+// jitter, retry-schedule.ts) and the attempt count raised; after maxAttempts the message goes to the
+// dead letters. Those live in a DeadLetterStore: the embedded hub gives the SQLite one, so they outlive
+// the process and `loanhub dlq` reads and replays them from another process; the publisher's promise
+// resolves only once the letter is stored, so the outbox row is let go only then. Replays asked for
+// from outside are taken from the store every replayPollMs, and at start.
 
 export interface InProcessTransportOptions {
-  /** Delay before attempt n+1 is retryDelaysMs[n-1]; the last entry repeats. */
+  /** Delay before attempt n+1 is retryDelaysMs[n-1] (the last entry repeats), ±20 % jitter. */
   readonly retryDelaysMs?: readonly number[];
+  /** Picks the jitter; Math.random unless a test gives its own. */
+  readonly random?: Random;
+  /** Where dead letters are kept; in memory unless given (the embedded hub gives the SQLite store). */
+  readonly deadLetters?: DeadLetterStore;
+  /** How often replays requested by `loanhub dlq replay` (another process) are looked for. */
+  readonly replayPollMs?: number;
   /** Attempts before a message is dead (the first delivery counts). */
   readonly maxAttempts?: number;
   /** Handlers running at once per subscription. */
@@ -40,9 +52,9 @@ export interface InProcessTransportOptions {
 export interface InProcessTransport extends Transport {
   readonly kind: 'in-process';
   /** Dead letters, oldest first; all lanes unless one is given. */
-  deadLetters(lane?: Lane): readonly DeadLetter[];
+  deadLetters(lane?: Lane): Promise<readonly DeadLetter[]>;
   /** Puts dead letters back on their queue with a fresh attempt count; returns how many. Safe to repeat. */
-  replayDeadLetters(lane: Lane, which: { readonly id?: string; readonly all?: boolean }): number;
+  replayDeadLetters(lane: Lane, which: ReplayChoice): Promise<number>;
 }
 
 /**
@@ -52,15 +64,17 @@ export interface InProcessTransport extends Transport {
 export const DEFAULT_RETRY_DELAYS_MS: readonly number[] = RABBITMQ_RETRY_DELAYS_MS;
 export const DEFAULT_MAX_ATTEMPTS = RABBITMQ_DELIVERY_LIMIT;
 
-export function listInProcessDeadLetters(transport: InProcessTransport, lane?: Lane): readonly DeadLetter[] {
+export const DEFAULT_REPLAY_POLL_MS = 1_000;
+
+export function listInProcessDeadLetters(transport: InProcessTransport, lane?: Lane): Promise<readonly DeadLetter[]> {
   return transport.deadLetters(lane);
 }
 
 export function replayInProcessDeadLetters(
   transport: InProcessTransport,
   lane: Lane,
-  which: { readonly id?: string; readonly all?: boolean },
-): number {
+  which: ReplayChoice,
+): Promise<number> {
   return transport.replayDeadLetters(lane, which);
 }
 
@@ -72,7 +86,7 @@ interface Envelope {
   /** Deliveries so far. */
   attempts: number;
   readonly history: AttemptRecord[];
-  /** Settles the publisher's promise; a no-op for replayed dead letters (nobody waits for them). */
+  /** Settles the publisher's promise; for a replayed dead letter, removes the letter from the store. */
   readonly done: () => void;
   readonly fail: (err: Error) => void;
 }
@@ -99,6 +113,9 @@ export function createInProcessTransport(opts: InProcessTransportOptions = {}): 
     throw new RangeError(`maxAttempts must be >= 1, got ${maxAttempts}`);
   if (!Number.isInteger(prefetch) || prefetch < 1) throw new RangeError(`prefetch must be >= 1, got ${prefetch}`);
   const log = opts.logger;
+  const random = opts.random ?? Math.random;
+  const store = opts.deadLetters ?? createMemoryDeadLetters();
+  const replayPollMs = opts.replayPollMs ?? DEFAULT_REPLAY_POLL_MS;
 
   const queues = new Map<Lane, Queue>();
   const queueOf = (lane: Lane): Queue => {
@@ -113,11 +130,10 @@ export function createInProcessTransport(opts: InProcessTransportOptions = {}): 
   const delayed = new Map<Envelope, NodeJS.Timeout>();
   /** Envelopes a handler is working on. */
   const handling = new Set<Envelope>();
-  const dead: (DeadLetter & { readonly message: AnyMessage })[] = [];
   let state: 'new' | 'started' | 'closed' = 'new';
+  let replayTimer: NodeJS.Timeout | undefined;
 
-  const delayFor = (attempt: number): number =>
-    retryDelaysMs[Math.min(attempt - 1, retryDelaysMs.length - 1)] ?? DEFAULT_RETRY_DELAYS_MS[0] ?? 1_000;
+  const delayFor = (attempt: number): number => jitteredDelay(retryDelaysMs, attempt, random);
 
   const pickConsumer = (q: Queue): Consumer | undefined => {
     for (let i = 0; i < q.consumers.length; i++) {
@@ -177,8 +193,8 @@ export function createInProcessTransport(opts: InProcessTransportOptions = {}): 
           toDead(q, envelope, attempt, `gave up after ${attempt} attempts: ${disposition.reason}`);
           return;
         }
-        envelope.history.push({ attempt, at, outcome: 'retry', reason: disposition.reason });
         const delayMs = delayFor(attempt);
+        envelope.history.push({ attempt, at, outcome: 'retry', reason: disposition.reason, delayMs });
         log?.warn(
           { messageId: envelope.message.messageId, lane: q.lane, attempt, delayMs, reason: disposition.reason },
           'message will be retried',
@@ -204,7 +220,7 @@ export function createInProcessTransport(opts: InProcessTransportOptions = {}): 
   const toDead = (q: Queue, envelope: Envelope, attempt: number, reason: string): void => {
     const deadAt = new Date().toISOString();
     envelope.history.push({ attempt, at: deadAt, outcome: 'dead', reason });
-    dead.push({
+    const letter: HubDeadLetter = {
       id: envelope.message.messageId,
       lane: q.lane,
       reason,
@@ -212,12 +228,72 @@ export function createInProcessTransport(opts: InProcessTransportOptions = {}): 
       history: [...envelope.history],
       deadAt,
       message: envelope.message,
-    });
-    log?.error(
-      { messageId: envelope.message.messageId, paymentId: envelope.message.paymentId, lane: q.lane, attempt, reason },
-      'message dead-lettered',
+    };
+    const where = { messageId: letter.id, paymentId: letter.message.paymentId, lane: q.lane, attempt, reason };
+    // the publisher (the outbox relay) lets its row go only once the letter is stored
+    store.add(letter).then(
+      () => {
+        log?.error(where, 'message dead-lettered');
+        envelope.done();
+      },
+      (err: unknown) => {
+        const why = err instanceof Error ? err.message : String(err);
+        log?.error({ ...where, err: why }, 'could not store a dead letter; the publisher keeps the message');
+        envelope.fail(new TransportError('transport_not_ready', `could not store dead letter ${letter.id}: ${why}`));
+      },
     );
-    envelope.done();
+  };
+
+  /** Puts every replay the store has due back on its queue, with a fresh attempt count and its history. */
+  let replaying: Promise<void> | null = null;
+  let replayAgain = false;
+  const replayDue = async (): Promise<void> => {
+    do {
+      replayAgain = false;
+      for (;;) {
+        if (state !== 'started') return;
+        const letters = await store.takeReplays(100);
+        if (letters.length === 0) break;
+        const at = new Date().toISOString();
+        for (const letter of letters) {
+          const history = [
+            ...letter.history,
+            { attempt: letter.attempts, at, outcome: 'replayed' as const, reason: 'replayed from the dead letters' },
+          ];
+          const settleReplay = (): void => {
+            store.settleReplay(letter.lane, letter.id).catch((err: unknown) => {
+              log?.error({ messageId: letter.id, lane: letter.lane, err }, 'could not clear a replayed dead letter');
+            });
+          };
+          // nobody waits on a replay: a close before it is finished leaves the letter `replaying`, and the
+          // next start takes it again (resumeReplays)
+          queueOf(letter.lane).ready.push({
+            message: letter.message,
+            attempts: 0,
+            history,
+            done: settleReplay,
+            fail: () => undefined,
+          });
+          log?.info({ messageId: letter.id, lane: letter.lane }, 'dead letter replayed');
+        }
+        for (const lane of new Set(letters.map((l) => l.lane))) dispatch(queueOf(lane));
+      }
+    } while (replayAgain);
+  };
+  /** One look at a time; a call during a look makes it look once more before it resolves. */
+  const takeReplays = (): Promise<void> => {
+    if (replaying) {
+      replayAgain = true;
+      return replaying;
+    }
+    const run = replayDue().catch((err: unknown) => {
+      log?.error({ err }, 'could not take dead-letter replays; will look again');
+    });
+    replaying = run;
+    void run.finally(() => {
+      if (replaying === run) replaying = null;
+    });
+    return run;
   };
 
   const publish = (lane: Lane, message: AnyMessage): Promise<void> => {
@@ -256,8 +332,14 @@ export function createInProcessTransport(opts: InProcessTransportOptions = {}): 
     async start() {
       if (state === 'closed')
         throw new TransportError('transport_closed', 'in-process transport was closed; create a new one');
+      // this transport is the only one on its store: replays a stopped hub left unfinished are due again
+      const resumed = await store.resumeReplays();
+      if (resumed > 0) log?.warn({ letters: resumed }, 'resuming dead-letter replays left by an earlier run');
       state = 'started';
       for (const q of queues.values()) dispatch(q);
+      await takeReplays();
+      replayTimer = setInterval(() => void takeReplays(), replayPollMs);
+      replayTimer.unref();
     },
     isReady: () => state === 'started',
     publishCommand: (message: CoreCommandMessage) => publish(message.core, message),
@@ -274,6 +356,8 @@ export function createInProcessTransport(opts: InProcessTransportOptions = {}): 
     async close() {
       if (state === 'closed') return;
       state = 'closed';
+      if (replayTimer) clearInterval(replayTimer);
+      await replaying;
       const closed = (): TransportError =>
         new TransportError('transport_closed', 'in-process transport closed before a consumer finished the message');
       for (const [envelope, timer] of delayed) {
@@ -288,22 +372,12 @@ export function createInProcessTransport(opts: InProcessTransportOptions = {}): 
         q.consumers.splice(0);
       }
     },
-    deadLetters: (lane?: Lane) => dead.filter((d) => lane === undefined || d.lane === lane),
-    replayDeadLetters(lane: Lane, which: { readonly id?: string; readonly all?: boolean }) {
-      if (which.all !== true && which.id === undefined) throw new RangeError('replay needs an id or all');
-      const chosen = dead.filter((d) => d.lane === lane && (which.all === true || d.id === which.id));
-      const q = queueOf(lane);
-      const at = new Date().toISOString();
-      for (const letter of chosen) {
-        dead.splice(dead.indexOf(letter), 1);
-        const history = [
-          ...letter.history,
-          { attempt: letter.attempts, at, outcome: 'replayed' as const, reason: 'replayed from the dead letters' },
-        ];
-        q.ready.push({ message: letter.message, attempts: 0, history, done: () => undefined, fail: () => undefined });
-      }
-      dispatch(q);
-      return chosen.length;
+    deadLetters: (lane?: Lane) => store.list(lane),
+    async replayDeadLetters(lane: Lane, which: ReplayChoice) {
+      assertReplayChoice(which);
+      const n = await store.requestReplay(lane, which);
+      await takeReplays();
+      return n;
     },
   });
 }

@@ -1,6 +1,8 @@
 import { connect, type Channel, type ChannelModel, type ConfirmChannel, type GetMessage, type Message } from 'amqplib';
+import { readManagementQueues } from './rabbitmq-management';
 import { HEADER, copyHeaders, decode, historyOf, toDeadLetter } from './rabbitmq-message';
 import { LANES, RABBITMQ_RETRY_DELAYS_MS, isAmqpError, laneNames } from './rabbitmq-topology';
+import { retryQueueDelays } from './retry-schedule';
 import { TransportError, type DeadLetter, type Lane } from './transport-port';
 
 // Operations on the broker for people (`loanhub queues`, `loanhub dlq …`): counts per lane, and the
@@ -13,8 +15,8 @@ export interface QueueCounts {
   readonly core: Lane;
   readonly ready: number;
   /**
-   * Delivered and not yet acked. AMQP 0-9-1 reports only ready messages, so this is null here; the
-   * management API (or `rabbitmqctl list_queues messages_unacknowledged`) has the figure.
+   * Delivered and not yet acked. AMQP 0-9-1 reports only ready messages, so this is null unless the
+   * management API was asked (reportQueues with a managementUrl) and had the figure.
    */
   readonly unacked: number | null;
   /** Waiting out a retry delay, over all retry queues of the lane. */
@@ -29,7 +31,7 @@ export interface AdminOptions {
 }
 
 export async function inspectQueues(url: string, opts: AdminOptions = {}): Promise<QueueCounts[]> {
-  const delays = [...new Set(opts.retryDelaysMs ?? RABBITMQ_RETRY_DELAYS_MS)];
+  const delays = retryQueueDelays(opts.retryDelaysMs ?? RABBITMQ_RETRY_DELAYS_MS);
   return withConnection(url, async (conn) => {
     const out: QueueCounts[] = [];
     for (const lane of LANES) {
@@ -55,6 +57,51 @@ export async function inspectQueues(url: string, opts: AdminOptions = {}): Promi
     }
     return out;
   });
+}
+
+/** The counts, and where `unacked` came from: the management API, or why it is not there. */
+export interface QueueReport {
+  readonly counts: QueueCounts[];
+  readonly unacked: { readonly kind: 'management' } | { readonly kind: 'unavailable'; readonly reason: string };
+}
+
+/**
+ * inspectQueues, plus unacked per work queue from the management HTTP API when its URL is given
+ * (LOANHUB_AMQP_MANAGEMENT_URL). A management API that fails leaves unacked null and says why; the
+ * AMQP counts are shown all the same.
+ */
+export async function reportQueues(
+  url: string,
+  opts: AdminOptions & { readonly managementUrl?: string } = {},
+): Promise<QueueReport> {
+  const counts = await inspectQueues(url, opts);
+  if (!opts.managementUrl) {
+    return {
+      counts,
+      unacked: {
+        kind: 'unavailable',
+        reason: 'AMQP does not report unacked messages; set LOANHUB_AMQP_MANAGEMENT_URL to the management API',
+      },
+    };
+  }
+  const answer = await readManagementQueues({ managementUrl: opts.managementUrl, amqpUrl: url });
+  if (answer.kind === 'unavailable') return { counts, unacked: answer };
+  const missing: string[] = [];
+  const withUnacked = counts.map((c) => {
+    const q = answer.queues.get(laneNames(c.core).queue);
+    if (!q) missing.push(laneNames(c.core).queue);
+    return { ...c, unacked: q ? q.unacked : null };
+  });
+  if (missing.length > 0) {
+    return {
+      counts: withUnacked,
+      unacked: {
+        kind: 'unavailable',
+        reason: `the management API has no statistics yet for ${missing.join(', ')} (they refresh every few seconds)`,
+      },
+    };
+  }
+  return { counts: withUnacked, unacked: { kind: 'management' } };
 }
 
 export async function listDeadLetters(url: string, core: Lane): Promise<DeadLetter[]> {

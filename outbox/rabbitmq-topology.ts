@@ -1,5 +1,6 @@
 import type { Channel } from 'amqplib';
 import { CORES } from '../domain/channel';
+import { retryQueueDelays } from './retry-schedule';
 import { TransportError, type Lane } from './transport-port';
 
 // The RabbitMQ topology of the hub, declared idempotently by every process that uses the broker
@@ -82,7 +83,8 @@ export async function declareTopology(channel: Channel, opts: TopologyOptions): 
         },
       });
       await channel.bindQueue(n.queue, n.exchange, lane === 'results' ? '#' : n.routingKey);
-      for (const delayMs of new Set(opts.retryDelaysMs)) {
+      // three queues per delay of the schedule: the jitter (retry-schedule.ts)
+      for (const delayMs of retryQueueDelays(opts.retryDelaysMs)) {
         // a message waits out its delay here, then expires back to the lane's exchange (at least once)
         await channel.assertQueue(n.retryQueue(delayMs), {
           durable: true,

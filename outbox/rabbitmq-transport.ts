@@ -26,6 +26,7 @@ import {
   declareTopology,
   laneNames,
 } from './rabbitmq-topology';
+import { bucketedDelay, type Random } from './retry-schedule';
 import {
   TransportError,
   type AttemptRecord,
@@ -52,8 +53,13 @@ export interface RabbitMqTransportOptions {
   readonly url: string;
   /** Unacked messages per subscription. */
   readonly prefetch?: number;
-  /** Delay before attempt n+1 is retryDelaysMs[n-1]; the last entry repeats. One retry queue per distinct delay. */
+  /**
+   * Delay before attempt n+1 is retryDelaysMs[n-1] (the last entry repeats), give or take the jitter of
+   * retry-schedule.ts: three retry queues per delay (×0.8, ×1, ×1.2), one chosen at random per retry.
+   */
   readonly retryDelaysMs?: readonly number[];
+  /** Picks the jitter; Math.random unless a test gives its own. */
+  readonly random?: Random;
   /** Attempts in all (retries and redeliveries) before a message is dead; also the queues' x-delivery-limit. */
   readonly deliveryLimit?: number;
   /** How long start() keeps trying to reach the broker. */
@@ -110,8 +116,8 @@ export function createRabbitMqTransport(opts: RabbitMqTransportOptions): Transpo
   const pending = new Map<string, Pending>();
 
   const isClosed = (): boolean => state === 'closed';
-  const delayFor = (attempt: number): number =>
-    retryDelaysMs[Math.min(attempt - 1, retryDelaysMs.length - 1)] ?? RABBITMQ_RETRY_DELAYS_MS[0] ?? 1_000;
+  const random = opts.random ?? Math.random;
+  const delayFor = (attempt: number): number => bucketedDelay(retryDelaysMs, attempt, random);
 
   // ---- connection lifecycle ----
 
@@ -354,7 +360,13 @@ export function createRabbitMqTransport(opts: RabbitMqTransportOptions): Transpo
           return;
         }
         const delayMs = delayFor(attempt);
-        const record = { attempt, at: new Date().toISOString(), outcome: 'retry' as const, reason: disposition.reason };
+        const record: AttemptRecord = {
+          attempt,
+          at: new Date().toISOString(),
+          outcome: 'retry',
+          reason: disposition.reason,
+          delayMs,
+        };
         try {
           // straight to the retry queue through the default exchange; its TTL sends it back to the work queue
           await publishTo('', n.retryQueue(delayMs), message, copyHeaders(msg, attempt, [...history, record]));

@@ -110,6 +110,8 @@ export interface AttemptRecord {
   readonly at: string;
   readonly outcome: 'retry' | 'dead' | 'replayed';
   readonly reason: string;
+  /** On a retry: how long the message waited before its next attempt (the schedule's delay with jitter). */
+  readonly delayMs?: number;
 }
 
 /** A message no consumer could finish, kept with its reason and history until someone replays it. */

@@ -1,0 +1,48 @@
+// When a message the consumer could not finish comes back: the schedule's delay for the attempt, with
+// jitter, so that commands that failed together (a core went down under load) do not come back
+// together each round and meet the recovered core as one synchronized wave (AWS Architecture Blog,
+// "Exponential Backoff And Jitter"). The jitter is symmetric, so an outage lasts as long on average
+// before a command is dead as with the bare schedule.
+
+/** Each delay is drawn from [base × (1 − RETRY_JITTER), base × (1 + RETRY_JITTER)]. */
+export const RETRY_JITTER = 0.2;
+
+/**
+ * RabbitMQ cannot give each message its own delay: a retry queue's messages leave in order, so a
+ * per-message TTL only takes effect at the head and a burst would leave together behind its longest
+ * member. Its jitter is a choice among a few retry queues per delay instead (base × these factors).
+ */
+export const RETRY_JITTER_FACTORS: readonly number[] = [1 - RETRY_JITTER, 1, 1 + RETRY_JITTER];
+
+/** A number in [0, 1), like Math.random; tests pass their own. */
+export type Random = () => number;
+
+/** The schedule's delay before attempt + 1: retryDelaysMs[attempt - 1], the last entry repeating. */
+export function baseDelay(retryDelaysMs: readonly number[], attempt: number): number {
+  if (retryDelaysMs.length === 0) throw new RangeError('a retry schedule needs at least one delay');
+  const i = Math.max(0, Math.min(attempt - 1, retryDelaysMs.length - 1));
+  return retryDelaysMs[i] ?? retryDelaysMs[0] ?? 0;
+}
+
+/** The in-process transport's delay: uniform over the jitter band around the schedule's delay, whole ms, ≥ 1. */
+export function jitteredDelay(retryDelaysMs: readonly number[], attempt: number, random: Random = Math.random): number {
+  const base = baseDelay(retryDelaysMs, attempt);
+  return Math.max(1, Math.round(base * (1 - RETRY_JITTER + 2 * RETRY_JITTER * random())));
+}
+
+/** The RabbitMQ transport's delay: one of the retry queues of the schedule's delay, chosen at random. */
+export function bucketedDelay(retryDelaysMs: readonly number[], attempt: number, random: Random = Math.random): number {
+  const base = baseDelay(retryDelaysMs, attempt);
+  const i = Math.min(RETRY_JITTER_FACTORS.length - 1, Math.floor(random() * RETRY_JITTER_FACTORS.length));
+  return bucketOf(base, RETRY_JITTER_FACTORS[i] ?? 1);
+}
+
+/** Every delay that has a retry queue for this schedule, ascending, without repeats. */
+export function retryQueueDelays(retryDelaysMs: readonly number[]): number[] {
+  const all = retryDelaysMs.flatMap((base) => RETRY_JITTER_FACTORS.map((f) => bucketOf(base, f)));
+  return [...new Set(all)].sort((a, b) => a - b);
+}
+
+function bucketOf(base: number, factor: number): number {
+  return Math.max(1, Math.round(base * factor));
+}
