@@ -16,12 +16,14 @@ import { CORES, type Core } from '../domain/channel';
 import type { Logger } from '../logging/logger';
 import { createCoreMetrics } from '../metrics/core-metrics';
 import { createHubMetrics, type HubMetrics } from '../metrics/hub-metrics';
+import type { DeadLetterStore } from '../outbox/dead-letter-port';
 import { createInProcessTransport } from '../outbox/in-process-transport';
 import { createOutboxRelay, type OutboxRelay } from '../outbox/outbox-relay';
 import { createRabbitMqInquiryClient, serveRabbitMqInquiries } from '../outbox/rabbitmq-inquiry';
 import { createRabbitMqTransport } from '../outbox/rabbitmq-transport';
 import type { Subscription, Transport } from '../outbox/transport-port';
 import { recordCoreResult } from '../payments/record-core-result';
+import { openSqliteDeadLetters } from '../store/sqlite/sqlite-dead-letters';
 import { openSqliteStore } from '../store/sqlite/sqlite-store';
 import type { PaymentStore } from '../store/store-port';
 import { createWebhookDispatcher, type WebhookDispatcher } from '../webhooks/webhook-dispatcher';
@@ -126,13 +128,24 @@ export async function startHub(opts: StartHubOptions): Promise<RunningHub> {
       return adapter;
     };
 
+    const openDeadLetters = (): DeadLetterStore => {
+      const letters = openSqliteDeadLetters({ file: path.join(config.dataDir, 'hub.db') });
+      stack.push(() => letters.close());
+      return letters;
+    };
     const transport: Transport = config.amqpUrl
       ? createRabbitMqTransport({
           url: config.amqpUrl,
           logger: logger.child({ part: 'transport' }),
           ...retryScheduleFromEnv(env),
         })
-      : createInProcessTransport({ logger: logger.child({ part: 'transport' }) });
+      : createInProcessTransport({
+          logger: logger.child({ part: 'transport' }),
+          // the same schedule variables as RabbitMQ; dead letters durable in the hub's file (loanhub dlq)
+          retryDelaysMs: retryScheduleFromEnv(env).retryDelaysMs,
+          maxAttempts: retryScheduleFromEnv(env).deliveryLimit,
+          deadLetters: openDeadLetters(),
+        });
     await transport.start();
     stack.push(() => transport.close());
 
