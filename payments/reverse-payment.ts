@@ -83,6 +83,12 @@ export async function reversePayment(
     case 'existing':
       return replayOrConflict(outcome.idempotency, fingerprint);
     case 'refused':
+      if (outcome.reason === 'payment_in_batch') {
+        throw new HubError(
+          'payment_in_batch',
+          "the payment is in a file for the mainframe (tonight's posting) and can no longer be reversed",
+        );
+      }
       throw refusal ?? new HubError('payment_not_reversible', `payment ${cmd.paymentId} cannot be reversed now`);
     case 'done': {
       if (outcome.result.kind !== 'changed') {

@@ -1,4 +1,5 @@
 import type { Channel } from '../domain/channel';
+import type { BatchStore } from './batch-store-port';
 import type { Payment } from '../domain/payment';
 import type { PaymentEvent, TransitionResult } from '../domain/payment-state';
 
@@ -84,6 +85,8 @@ export interface OutboxStats {
 
 export interface PaymentStore {
   readonly kind: 'sqlite' | 'postgres' | 'mssql';
+  /** The mainframe files' tables, in the same database. */
+  readonly batch: BatchStore;
   acceptPayment(input: AcceptPaymentInput): Promise<AcceptOutcome>;
   findIdempotency(clientId: string, key: string): Promise<IdempotencyRecord | null>;
   getPayment(id: string): Promise<Payment | null>;

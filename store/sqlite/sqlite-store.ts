@@ -17,8 +17,10 @@ import type {
   RecordEventInput,
   RecordEventOutcome,
 } from '../store-port';
+import { BATCH_MIGRATIONS } from './batch-migrations';
 import { groupCommit } from './group-commit';
-import { migrate } from './sqlite-migrations';
+import { createSqliteBatchStore } from './sqlite-batch-store';
+import { MIGRATIONS, migrate } from './sqlite-migrations';
 
 // The embedded store: one SQLite file in WAL mode with synchronous=FULL, so a 201 survives a SIGKILL
 // or a power cut. better-sqlite3 is synchronous, so each method body is a whole transaction.
@@ -69,7 +71,7 @@ export function openSqliteStore(opts: { file: string; synchronous?: 'FULL' | 'NO
   db.pragma(`synchronous = ${opts.synchronous ?? 'FULL'}`);
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
-  migrate(db);
+  migrate(db, [...MIGRATIONS, ...BATCH_MIGRATIONS]);
   db.defaultSafeIntegers(true);
   // The outbox's bookkeeping (leases, "sent" marks, retry times) goes through a second connection with
   // synchronous=NORMAL: in WAL mode it survives a process crash, and what a power cut could take from
@@ -124,6 +126,7 @@ export function openSqliteStore(opts: { file: string; synchronous?: 'FULL' | 'NO
   const addToDaily = db.prepare(`INSERT INTO daily_totals (channel, loan_number, business_date, currency, taken_minor)
     VALUES (?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET taken_minor = taken_minor + excluded.taken_minor`);
   const purgeIdempotency = db.prepare('DELETE FROM idempotency_keys WHERE expires_at <= ?');
+  const inBatchFile = db.prepare('SELECT 1 AS x FROM batch_file_payments WHERE payment_id = ? LIMIT 1');
 
   const writeOutbox = (paymentId: string, rows: readonly NewOutboxRow[], at: string): void => {
     for (const row of rows) insertOutbox.run(row.topic, row.messageId, paymentId, row.payload, at, at);
@@ -159,6 +162,10 @@ export function openSqliteStore(opts: { file: string; synchronous?: 'FULL' | 'NO
     const before = toPayment(row);
     const refusal = input.guard?.(before) ?? null;
     if (refusal !== null) return { kind: 'refused', reason: refusal, payment: before };
+    // Once a payment is in a mainframe file it stays applied: tonight's file and the core never disagree.
+    if (input.event.type === 'reversal_requested' && before.status === 'APPLIED' && inBatchFile.get(before.id)) {
+      return { kind: 'refused', reason: 'payment_in_batch', payment: before };
+    }
     const result = transition(before.status, input.event);
     if (result.kind !== 'changed') return { kind: 'done', result, payment: before };
     updateStatus.run(result.status, result.reason, input.coreReference ?? null, input.at, input.paymentId);
@@ -198,9 +205,11 @@ export function openSqliteStore(opts: { file: string; synchronous?: 'FULL' | 'NO
     }));
   });
 
+  const batch = createSqliteBatchStore(db);
   let closed = false;
   return Object.freeze({
     kind: 'sqlite' as const,
+    batch,
     acceptPayment: async (input: AcceptPaymentInput): Promise<AcceptOutcome> => {
       try {
         return await accept(input);
