@@ -45,14 +45,20 @@ dir=${1:-}
 if [ -z "$dir" ]; then dir=$(mktemp -d /tmp/loanhub-servers.XXXXXX); fi
 mkdir -p "$dir"; dir=$(cd "$dir" && pwd); chmod 755 "$dir"
 R=$dir/rabbitmq S=$dir/sftp P=$dir/postgres
-if [ ! -f "$dir/ports" ]; then
-  # five distinct free ports, all held open at once while the kernel picks them
+free_ports() {   # N distinct free ports, all held open at once while the kernel picks them
   node -e 'const net = require("net"); const s = [];
-    for (let i = 0; i < 5; i++) s.push(new Promise(r => { const v = net.createServer().listen(0, "127.0.0.1", () => r(v)); }));
-    Promise.all(s).then(v => { console.log(v.map(x => x.address().port).join(" ")); v.forEach(x => x.close()); });' > "$dir/ports"
+    for (let i = 0; i < Number(process.argv[1]); i++) s.push(new Promise(r => { const v = net.createServer().listen(0, "127.0.0.1", () => r(v)); }));
+    Promise.all(s).then(v => { console.log(v.map(x => x.address().port).join(" ")); v.forEach(x => x.close()); });' "$1"
+}
+if [ ! -f "$dir/ports" ]; then
+  free_ports 6 > "$dir/ports"
   touch "$dir/.loanhub-test-servers"   # stop.sh removes only directories that carry this mark
 fi
-read -r AMQP_PORT DIST_PORT EPMD_PORT SFTP_PORT PG_PORT < "$dir/ports"
+read -r AMQP_PORT DIST_PORT EPMD_PORT SFTP_PORT PG_PORT MGMT_PORT < "$dir/ports"
+if [ -z "$MGMT_PORT" ]; then   # a DIR made when there were five ports: the management API gets a sixth
+  MGMT_PORT=$(free_ports 1)
+  echo "$AMQP_PORT $DIST_PORT $EPMD_PORT $SFTP_PORT $PG_PORT $MGMT_PORT" > "$dir/ports"
+fi
 
 # RabbitMQ: its own node name, ports, epmd, cookie (HOME), data, logs and config; nothing from /etc/rabbitmq.
 if [ ! -f "$R/env" ]; then
@@ -68,9 +74,6 @@ export RABBITMQ_CONFIG_FILE='$R/rabbitmq.conf' RABBITMQ_ENABLED_PLUGINS_FILE='$R
 export RABBITMQ_CONF_ENV_FILE='$R/rabbitmq-env.conf'
 EOF
   : > "$R/rabbitmq-env.conf"
-  echo '[].' > "$R/enabled_plugins"
-  printf '%s\n' '# guest/guest may log in from 127.0.0.1/::1 only (the default, stated here)' \
-    'loopback_users.guest = true' > "$R/rabbitmq.conf"
   cat > "$R/start" <<'EOF'
 #!/bin/sh
 # Start the private broker (no-op if it is up); returns once it accepts AMQP connections.
@@ -105,6 +108,12 @@ kill -KILL "$pid" 2>/dev/null; exit 0
 EOF
 fi
 # written outside the block above so that directories made by an older copy of this script get them too
+# The management plugin serves the HTTP API `loanhub queues` reads unacked counts from
+# (LOANHUB_AMQP_MANAGEMENT_URL); it listens on loopback only, on the sixth port.
+echo '[rabbitmq_management].' > "$R/enabled_plugins"
+printf '%s\n' '# guest/guest may log in from 127.0.0.1/::1 only (the default, stated here)' \
+  'loopback_users.guest = true' \
+  "management.tcp.ip = 127.0.0.1" "management.tcp.port = $MGMT_PORT" > "$R/rabbitmq.conf"
 cat > "$R/ctl" <<'EOF'
 #!/bin/sh
 # rabbitmqctl for the private node (same node name, cookie and epmd), e.g. `ctl list_queues -p VHOST`.
@@ -234,12 +243,13 @@ t=$(now); "$S/start"; log "sftp ready on 127.0.0.1:$SFTP_PORT in $(since "$t")"
 t=$(now); "$P/start"; log "postgres ready on 127.0.0.1:$PG_PORT in $(since "$t")"
 if [ -n "${new_pg:-}" ]; then "$PGBIN/createdb" -h "$P" -p "$PG_PORT" -U loanhub loanhub_test; fi
 wait $rabbit_job || { rabbit_job=; log "rabbitmq failed"; exit 1; }; rabbit_job=
-log "rabbitmq ready on 127.0.0.1:$AMQP_PORT; all up in $(since "$t_all")"
+log "rabbitmq ready on 127.0.0.1:$AMQP_PORT (management API on $MGMT_PORT); all up in $(since "$t_all")"
 
 fp=$(ssh-keygen -lf "$S/host_key.pub" | awk '{ print $2 }')
 cat > "$dir/env" <<EOF
 LOANHUB_TEST_SERVERS_DIR=$dir
 LOANHUB_TEST_AMQP_URL=amqp://guest:guest@127.0.0.1:$AMQP_PORT
+LOANHUB_TEST_AMQP_MANAGEMENT_URL=http://guest:guest@127.0.0.1:$MGMT_PORT
 LOANHUB_TEST_SFTP_URL=sftp://root@127.0.0.1:$SFTP_PORT
 LOANHUB_TEST_SFTP_KEY_FILE=$S/client_key
 LOANHUB_TEST_SFTP_HOST_FINGERPRINT=$fp

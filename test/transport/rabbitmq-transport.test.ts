@@ -4,9 +4,16 @@ import { connect } from 'amqplib';
 import { Command } from 'commander';
 import { registerQueueCommands } from '../../cli/queues-command';
 import { CORES } from '../../domain/channel';
-import { inspectQueues, listDeadLetters, replayDeadLetters, findDeadLetter } from '../../outbox/rabbitmq-admin';
+import {
+  inspectQueues,
+  listDeadLetters,
+  replayDeadLetters,
+  findDeadLetter,
+  reportQueues,
+} from '../../outbox/rabbitmq-admin';
 import { LANES, PAYMENTS_EXCHANGE, declareTopology, laneNames } from '../../outbox/rabbitmq-topology';
 import { createRabbitMqTransport } from '../../outbox/rabbitmq-transport';
+import { retryQueueDelays } from '../../outbox/retry-schedule';
 import type { CoreCommandMessage, Subscription, Transport } from '../../outbox/transport-port';
 import { command, gate, runTransportContract, until, type TransportHarness } from './transport-contract';
 
@@ -45,7 +52,8 @@ async function resetQueues(): Promise<void> {
     await declareTopology(ch, { deliveryLimit: DELIVERY_LIMIT, retryDelaysMs: [...RETRY_DELAYS_MS, SLOW_RETRY_MS] });
     for (const lane of LANES) {
       const n = laneNames(lane);
-      for (const q of [n.queue, n.deadLetterQueue, ...[...RETRY_DELAYS_MS, SLOW_RETRY_MS].map(n.retryQueue)]) {
+      const retryQueues = retryQueueDelays([...RETRY_DELAYS_MS, SLOW_RETRY_MS]).map(n.retryQueue);
+      for (const q of [n.queue, n.deadLetterQueue, ...retryQueues]) {
         await ch.purgeQueue(q);
       }
     }
@@ -77,6 +85,39 @@ function makeHarness(): () => Promise<
 }
 
 runTransportContract('rabbitmq', makeHarness());
+
+/** `loanhub <args>` in this process against this file's vhost; stdout and stderr as written. */
+async function runCli(
+  args: readonly string[],
+  env: Record<string, string | undefined> = {},
+  stream: 'stdout' | 'stderr' = 'stdout',
+): Promise<string> {
+  const program = new Command('loanhub').exitOverride();
+  registerQueueCommands(program);
+  const out = { stdout: '', stderr: '' };
+  const writes = (['stdout', 'stderr'] as const).map((name) =>
+    jest.spyOn(process[name], 'write').mockImplementation((chunk: string | Uint8Array) => {
+      out[name] += String(chunk);
+      return true;
+    }),
+  );
+  const vars = { LOANHUB_AMQP_URL: url, LOANHUB_AMQP_MANAGEMENT_URL: undefined, ...env };
+  const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
+  const set = (values: Record<string, string | undefined>): void => {
+    for (const [k, v] of Object.entries(values)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  };
+  set(vars);
+  try {
+    await program.parseAsync(['node', 'loanhub', ...args]);
+  } finally {
+    for (const w of writes) w.mockRestore();
+    set(saved);
+  }
+  return out[stream];
+}
 
 describe('rabbitmq transport against a real broker', () => {
   let harness: Awaited<ReturnType<ReturnType<typeof makeHarness>>>;
@@ -288,33 +329,20 @@ describe('rabbitmq transport against a real broker', () => {
     const sent = command('mortgage', 'cli');
     await t.publishCommand(sent);
     await until(async () => (await listDeadLetters(url, 'mortgage')).length === 1, 'the command is dead');
-    const cli = async (...args: string[]): Promise<string> => {
-      const program = new Command('loanhub').exitOverride();
-      registerQueueCommands(program);
-      let out = '';
-      const write = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-        out += String(chunk);
-        return true;
-      });
-      const saved = process.env.LOANHUB_AMQP_URL;
-      process.env.LOANHUB_AMQP_URL = url;
-      try {
-        await program.parseAsync(['node', 'loanhub', ...args]);
-      } finally {
-        write.mockRestore();
-        if (saved === undefined) delete process.env.LOANHUB_AMQP_URL;
-        else process.env.LOANHUB_AMQP_URL = saved;
-      }
-      return out;
-    };
+    const cli = (...args: string[]): Promise<string> => runCli(args);
     const counts = JSON.parse(await cli('queues', '--json', '--retry-delays', RETRY_DELAYS_MS.join(','))) as {
       core: string;
       deadLettered: number;
       consumers: number;
     }[];
     expect(counts.find((c) => c.core === 'mortgage')).toMatchObject({ deadLettered: 1, consumers: 1 });
-    expect(await cli('queues', '--retry-delays', RETRY_DELAYS_MS.join(','))).toMatch(
+    const table = await cli('queues', '--retry-delays', RETRY_DELAYS_MS.join(','));
+    expect(table).toMatch(
       /^core\s+ready\s+unacked\s+retrying\s+dead\s+consumers\n(.*\n)*mortgage\s+0\s+-\s+0\s+1\s+1\n/,
+    );
+    // without the management API the output says why unacked is missing
+    expect(table).toContain(
+      'unacked not available: AMQP does not report unacked messages; set LOANHUB_AMQP_MANAGEMENT_URL',
     );
     const listed = JSON.parse(await cli('dlq', 'list', '--core', 'mortgage', '--json')) as {
       id: string;
@@ -333,6 +361,95 @@ describe('rabbitmq transport against a real broker', () => {
     );
     await until(() => seen.length === 2, 'the replayed command arrived');
     expect(await cli('dlq', 'replay', '--core', 'mortgage', '--all')).toBe('replayed 0 dead letters of mortgage\n');
+  });
+
+  test('loanhub queues reads unacked from the management API, and says so plainly when it cannot', async () => {
+    const managementUrl = process.env.LOANHUB_TEST_AMQP_MANAGEMENT_URL;
+    if (!managementUrl) {
+      throw new Error('LOANHUB_TEST_AMQP_MANAGEMENT_URL is not set: scripts/test-servers/start.sh enables the plugin');
+    }
+    const t = await harness.open();
+    const held = gate();
+    const started: string[] = [];
+    subscriptions.push(
+      await t.consumeCommands('vehicle', async (m) => {
+        started.push(m.messageId);
+        await held.promise;
+        return { kind: 'ack' };
+      }),
+    );
+    await Promise.all([0, 1].map((i) => t.publishCommand(command('vehicle', 'unacked', i))));
+    await until(() => started.length === 2, 'the consumer holds both');
+    try {
+      // the broker's statistics refresh every few seconds
+      let report: Awaited<ReturnType<typeof reportQueues>> | undefined;
+      await until(
+        async () => {
+          report = await reportQueues(url, { managementUrl });
+          return report.counts.find((c) => c.core === 'vehicle')?.unacked === 2;
+        },
+        'the management API shows 2 unacked on vehicle',
+        30_000,
+      );
+      expect(report?.unacked).toEqual({ kind: 'management' });
+      expect(report?.counts.find((c) => c.core === 'cash')?.unacked).toBe(0);
+      const table = await runCli(['queues'], { LOANHUB_AMQP_MANAGEMENT_URL: managementUrl });
+      expect(table).toMatch(/\nvehicle\s+0\s+2\s+0\s+0\s+1\n/);
+      expect(table).not.toContain('not available');
+      const json = JSON.parse(await runCli(['queues', '--json'], { LOANHUB_AMQP_MANAGEMENT_URL: managementUrl })) as {
+        core: string;
+        unacked: number | null;
+      }[];
+      expect(json.find((c) => c.core === 'vehicle')?.unacked).toBe(2);
+
+      // wrong password, and nothing listening: the counts still come, unacked says why it is missing
+      const wrong = new URL(managementUrl);
+      wrong.password = 'not-the-password';
+      const refused = await runCli(['queues'], { LOANHUB_AMQP_MANAGEMENT_URL: wrong.toString() });
+      expect(refused).toMatch(/\nvehicle\s+0\s+-\s+0\s+0\s+1\n/);
+      expect(refused).toMatch(
+        /unacked not available: management API at .* answered HTTP 401: wrong user or password\n$/,
+      );
+      expect(refused).not.toContain('not-the-password');
+      const silent = await runCli(
+        ['queues', '--json'],
+        { LOANHUB_AMQP_MANAGEMENT_URL: 'http://127.0.0.1:1' },
+        'stderr',
+      );
+      expect(silent).toMatch(
+        /^loanhub: unacked not available: management API at http:\/\/127\.0\.0\.1:1\/ did not answer/,
+      );
+    } finally {
+      held.open();
+    }
+  });
+
+  test('retries are spread: commands that failed together come back through different retry queues', async () => {
+    const BASE_MS = 400;
+    const t = await harness.open([BASE_MS]);
+    const attempts = new Map<string, number[]>();
+    subscriptions.push(
+      await t.consumeCommands('mortgage', async (m, d) => {
+        const at = attempts.get(m.messageId) ?? [];
+        at.push(Date.now());
+        attempts.set(m.messageId, at);
+        return d.attempt === 1 ? { kind: 'retry', reason: 'core unavailable' } : { kind: 'ack' };
+      }),
+    );
+    const sent = Array.from({ length: 30 }, (_, i) => command('mortgage', 'jitter', i));
+    await Promise.all(sent.map((m) => t.publishCommand(m)));
+    await until(() => [...attempts.values()].filter((a) => a.length === 2).length === 30, 'every command came back');
+    const waits = [...attempts.values()].map(([first = 0, second = 0]) => second - first);
+    // three retry queues of 320, 400 and 480 ms: the backs spread over them instead of one wave at 400 ms
+    expect(Math.min(...waits)).toBeGreaterThanOrEqual(300);
+    expect(Math.max(...waits) - Math.min(...waits)).toBeGreaterThanOrEqual(100);
+    const conn = await connect(url);
+    try {
+      const ch = await conn.createChannel();
+      for (const d of [320, 400, 480]) await ch.checkQueue(laneNames('mortgage').retryQueue(d));
+    } finally {
+      await conn.close();
+    }
   });
 
   test('a broker restart in the middle of a stream loses no command, and publishing while it is down is refused', async () => {
