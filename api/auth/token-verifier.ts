@@ -1,18 +1,19 @@
 import {
   createLocalJWKSet,
-  createRemoteJWKSet,
   decodeProtectedHeader,
   jwtVerify,
   type JSONWebKeySet,
   type JWTPayload,
   type JWTVerifyGetKey,
 } from 'jose';
+import { createRemoteJwks } from './remote-jwks';
 
 // Verifies access tokens following RFC 8725: an algorithm allow-list (asymmetric only, so neither
 // `none` nor an HS256 token "signed" with a public key gets through), issuer, audience, exp/nbf with a
 // small leeway, explicit typing where present, a size limit. Cognito-style access tokens (`client_id`,
 // `scope`, `token_use: access`, no `aud`) are accepted when no audience is configured; ID tokens never.
-// The reason a token fails goes to the log; the client only ever hears `invalid_token`.
+// The reason a token fails goes to the log; the client only ever hears `invalid_token`. An external
+// IdP's keys come through remote-jwks.ts (cached through IdP outages, unknown kids fail closed).
 
 export interface VerifiedToken {
   readonly clientId: string;
@@ -33,7 +34,14 @@ const ALLOWED_TYP = new Set(['at+jwt', 'application/at+jwt', 'jwt']);
 
 export type KeySource =
   | { readonly kind: 'local'; readonly jwks: () => JSONWebKeySet; readonly refresh?: () => Promise<void> }
-  | { readonly kind: 'remote'; readonly url: URL; readonly cooldownMs?: number; readonly cacheMaxAgeMs?: number };
+  | {
+      readonly kind: 'remote';
+      readonly url: URL;
+      /** Between refetches an unknown kid may trigger once its burst is spent (see remote-jwks.ts). */
+      readonly refetchIntervalMs?: number;
+      readonly cacheMaxAgeMs?: number;
+      readonly fetch?: typeof fetch;
+    };
 
 export function createTokenVerifier(opts: {
   issuer: string;
@@ -41,17 +49,18 @@ export function createTokenVerifier(opts: {
   audience?: string;
   keys: KeySource;
   clockToleranceSeconds?: number;
-  /** Strip this prefix from scopes (Cognito custom scopes look like `<resource-server>/payments:write`). */
+  /** Only scopes with this prefix count, without it (Cognito custom scopes: `<resource-server>/payments:write`). */
   scopePrefix?: string;
 }): TokenVerifier {
   let getKey: JWTVerifyGetKey;
   if (opts.keys.kind === 'remote') {
-    // jose caches the JWKS and refetches on an unknown kid at most once per cooldown.
-    getKey = createRemoteJWKSet(opts.keys.url, {
-      cooldownDuration: opts.keys.cooldownMs ?? 30_000,
-      cacheMaxAge: opts.keys.cacheMaxAgeMs ?? 10 * 60_000,
-      timeoutDuration: 5_000,
-    });
+    const k = opts.keys;
+    getKey = createRemoteJwks({
+      url: k.url,
+      ...(k.refetchIntervalMs !== undefined ? { refetchIntervalMs: k.refetchIntervalMs } : {}),
+      ...(k.cacheMaxAgeMs !== undefined ? { maxAgeMs: k.cacheMaxAgeMs } : {}),
+      ...(k.fetch !== undefined ? { fetch: k.fetch } : {}),
+    }).getKey;
   } else {
     const source = opts.keys;
     let cached = source.jwks();
@@ -104,10 +113,12 @@ export function createTokenVerifier(opts: {
       }
       const clientId = typeof payload.client_id === 'string' ? payload.client_id : payload.sub;
       if (typeof clientId !== 'string' || clientId.length === 0) return { ok: false, reason: 'token names no client' };
+      // With a prefix, only the scopes of our resource server count: `other-api/payments:write` from the
+      // same user pool is not ours, and neither is a bare `payments:write` (Cognito custom scopes are
+      // always prefixed, so a bare one was granted for something else).
+      const granted = (typeof payload.scope === 'string' ? payload.scope.split(' ') : []).filter(Boolean);
       const scopes = new Set(
-        (typeof payload.scope === 'string' ? payload.scope.split(' ') : [])
-          .filter(Boolean)
-          .map((s) => (prefix && s.startsWith(prefix) ? s.slice(prefix.length) : s)),
+        prefix ? granted.filter((s) => s.startsWith(prefix)).map((s) => s.slice(prefix.length)) : granted,
       );
       return { ok: true, token: { clientId, scopes, payload } };
     } catch (err) {
