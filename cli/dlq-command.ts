@@ -65,12 +65,10 @@ async function using<T>(cmd: Command, work: (place: DeadLetterPlace) => Promise<
     place = placeOf();
     return await work(place);
   } catch (err) {
-    const what = place?.where ?? 'dead letters';
-    const hint =
-      err instanceof DeadLetterStoreError && err.code === 'dead_letter_store_missing'
-        ? " (is LOANHUB_DATA_DIR the hub's? with RabbitMQ, set LOANHUB_AMQP_URL)"
-        : '';
-    return cmd.error(`loanhub: ${what}: ${err instanceof Error ? err.message : String(err)}${hint}`, {
+    const missing = err instanceof DeadLetterStoreError && err.code === 'dead_letter_store_missing';
+    const what = missing ? '' : `${place?.where ?? 'dead letters'}: `;
+    const hint = missing ? " (is LOANHUB_DATA_DIR the hub's? with RabbitMQ, set LOANHUB_AMQP_URL)" : '';
+    return cmd.error(`loanhub: ${what}${err instanceof Error ? err.message : String(err)}${hint}`, {
       exitCode: 1,
       code: 'loanhub.dead_letters',
     });
