@@ -76,7 +76,7 @@ async function main(): Promise<void> {
   for (const channel of CHANNELS) {
     const p = JSON.parse(fs.readFileSync(path.join(ROOT, 'channels/policies', `${channel}.json`), 'utf8'));
     p.rateLimit = { perClientPerMinute: 100_000_000, perIpPerMinute: 100_000_000 };
-    p.amount.maxPerLoanPerDay = '100000000.00';
+    for (const c of Object.keys(p.limits)) p.limits[c].maxPerLoanPerDay = '100000000.00';
     p.operatingHours = { from: '00:00', to: '24:00' };
     fs.writeFileSync(path.join(policyDir, `${channel}.json`), JSON.stringify(p));
   }

@@ -151,12 +151,12 @@ function widePolicies(dir: string): string {
     const p = JSON.parse(
       fs.readFileSync(path.join(root ?? '.', 'channels', 'policies', `${channel}.json`), 'utf8'),
     ) as {
-      amount: Record<string, string>;
+      limits: Record<string, Record<string, string>>;
     } & Record<string, unknown>;
     p.operatingHours = { from: '00:00', to: '24:00' };
     p.paymentCutoff = '23:59';
     p.rateLimit = { perClientPerMinute: 6_000_000, perIpPerMinute: 12_000_000 };
-    p.amount = { ...p.amount, maxPerLoanPerDay: '1000000.00' };
+    for (const c of Object.keys(p.limits)) p.limits[c] = { ...p.limits[c], maxPerLoanPerDay: '1000000.00' };
     fs.writeFileSync(path.join(dir, `${channel}.json`), JSON.stringify(p));
   }
   return dir;

@@ -66,6 +66,9 @@ export async function acceptPayment(deps: AcceptPaymentDeps, cmd: AcceptPaymentC
   if (!core) throw new HubError('loan_not_found', `no loan core owns loan ${cmd.request.loanNumber}`);
   const now = deps.now();
   checkPaymentRequest(cmd.policy, cmd.request, now, deps.timeZone);
+  // checkPaymentRequest refused a currency without limits; the daily limit is that currency's own.
+  const limits = cmd.policy.limits[cmd.request.currency];
+  if (!limits) throw new Error(`channel ${cmd.channel} has no limits for ${cmd.request.currency}`);
   const at = now.toISOString();
   const businessDate = businessDateWithCutoff(now, deps.timeZone, cmd.policy.paymentCutoff);
   const paymentId = newPaymentId();
@@ -102,13 +105,18 @@ export async function acceptPayment(deps: AcceptPaymentDeps, cmd: AcceptPaymentC
         expiresAt: new Date(now.getTime() + deps.idempotencyTtlMs).toISOString(),
       },
       outbox: [coreCommandRow(payment, 'apply_payment', cmd.requestId, cmd.traceparent), paymentEventRow(payment)],
-      maxPerLoanPerDay: cmd.policy.maxPerLoanPerDay,
+      maxPerLoanPerDay: limits.maxPerLoanPerDay,
     });
     if (outcome.kind === 'daily_limit_exceeded') {
       throw new HubError(
         'daily_limit_exceeded',
-        `channel ${cmd.channel} takes at most ${formatAmount(cmd.policy.maxPerLoanPerDay)} ${cmd.request.currency} per loan per business day; ${formatAmount(outcome.alreadyTaken)} taken so far`,
-        { limit: formatAmount(cmd.policy.maxPerLoanPerDay), taken: formatAmount(outcome.alreadyTaken) },
+        `channel ${cmd.channel} takes at most ${formatAmount(limits.maxPerLoanPerDay)} ${cmd.request.currency} per loan per business day; ${formatAmount(outcome.alreadyTaken)} ${cmd.request.currency} taken so far`,
+        {
+          field: 'amount',
+          limit: formatAmount(limits.maxPerLoanPerDay),
+          taken: formatAmount(outcome.alreadyTaken),
+          currency: cmd.request.currency,
+        },
       );
     }
     if (outcome.kind === 'receipt_taken') continue;

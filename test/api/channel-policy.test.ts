@@ -15,7 +15,7 @@ beforeAll(async () => {
   policyDir = fs.mkdtempSync(path.join(os.tmpdir(), 'loanhub-policies-'));
   for (const channel of CHANNELS) {
     const p = JSON.parse(fs.readFileSync(path.join(__dirname, '../../channels/policies', `${channel}.json`), 'utf8'));
-    if (channel === 'stores') p.currencies = ['PEN'];
+    if (channel === 'stores') delete p.limits.USD;
     if (channel === 'agents') p.allowedNetworks = ['10.20.0.0/16'];
     if (channel === 'web') p.rateLimit = { perClientPerMinute: 30, perIpPerMinute: 100000 };
     fs.writeFileSync(path.join(policyDir, `${channel}.json`), JSON.stringify(p));
@@ -59,6 +59,43 @@ describe('channel policy', () => {
     expect(s.status).toBe(201);
     const over = await pay('atm', { loanNumber: '300000000001', amount: '10.00' });
     expect([over.status, over.json.code, over.json.taken]).toEqual([422, 'daily_limit_exceeded', '6000.00']);
+  });
+
+  it('a USD payment is held to the USD limits, not the PEN ones (atm: at most 800.00 USD, 3000.00 PEN)', async () => {
+    const usd = await pay('atm', { loanNumber: '300000000002', currency: 'USD', amount: '800.01' });
+    expect([usd.status, usd.json.code, usd.json.maximum, usd.json.currency]).toEqual([
+      422,
+      'amount_above_channel_maximum',
+      '800.00',
+      'USD',
+    ]);
+    expect(usd.json.detail).toBe('the maximum per payment for atm is 800.00 USD');
+    const pen = await pay('atm', { loanNumber: '300000000002', currency: 'PEN', amount: '800.01' });
+    expect(pen.status).toBe(201);
+    const usdMin = await pay('atm', { loanNumber: '300000000002', currency: 'USD', amount: '5.00' });
+    expect(usdMin.status).toBe(201);
+    const belowUsdMin = await pay('atm', { loanNumber: '300000000002', currency: 'USD', amount: '4.99' });
+    expect([belowUsdMin.status, belowUsdMin.json.code, belowUsdMin.json.minimum]).toEqual([
+      422,
+      'amount_below_channel_minimum',
+      '5.00',
+    ]);
+  });
+
+  it('the daily limit per loan is per currency: USD payments count against the USD limit only', async () => {
+    const loanNumber = '200000000004';
+    expect((await pay('atm', { loanNumber, currency: 'USD', amount: '800.00' })).status).toBe(201);
+    expect((await pay('atm', { loanNumber, currency: 'USD', amount: '800.00' })).status).toBe(201);
+    const over = await pay('atm', { loanNumber, currency: 'USD', amount: '5.00' });
+    expect([over.status, over.json.code, over.json.limit, over.json.taken, over.json.currency]).toEqual([
+      422,
+      'daily_limit_exceeded',
+      '1600.00',
+      '1600.00',
+      'USD',
+    ]);
+    // 1,600 dollars taken leave the loan's 6,000 soles of the day untouched.
+    expect((await pay('atm', { loanNumber, currency: 'PEN', amount: '3000.00' })).status).toBe(201);
   });
 
   it('a currency the channel does not take: 422 currency_not_allowed_for_channel', async () => {

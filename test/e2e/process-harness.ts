@@ -154,8 +154,9 @@ export function writeWidePolicies(dir: string): string {
     policy.operatingHours = { from: '00:00', to: '24:00' };
     policy.paymentCutoff = '23:59';
     policy.rateLimit = { perClientPerMinute: 600_000, perIpPerMinute: 1_200_000 };
-    const amount = policy.amount as Record<string, string>;
-    policy.amount = { ...amount, maxPerLoanPerDay: '1000000.00' };
+    const limits = policy.limits as Record<string, Record<string, string>>;
+    for (const currency of Object.keys(limits))
+      limits[currency] = { ...limits[currency], maxPerLoanPerDay: '1000000.00' };
     fs.writeFileSync(path.join(dir, `${channel}.json`), JSON.stringify(policy, null, 2));
   }
   return dir;
