@@ -19,6 +19,11 @@ export interface ChannelRouteKit {
   /** Refuses any query parameter (routes that take none). */
   readonly noQuery: RequestHandler;
   idempotencyKey(req: Request): string;
+  /**
+   * What is wrong with the Idempotency-Key header, as a problem of the `Idempotency-Key` header to report
+   * with the body's; null when it is fine. An injection pattern in it is thrown at once (a WAF block).
+   */
+  idempotencyKeyProblem(req: Request): HubError | null;
   caller(res: Response): Caller;
   policy(res: Response): ChannelPolicy;
 }
@@ -51,6 +56,24 @@ export function createChannelRouteKit(deps: {
       return next();
     requireJson(req, res, (err?: unknown) => (err ? next(err) : parse(req, res, next)));
   };
+  const idempotencyKeyProblem = (req: Request): HubError | null => {
+    const key = req.get('idempotency-key');
+    const header = 'Idempotency-Key';
+    if (key === undefined || key === '') {
+      return new HubError(
+        'idempotency_key_missing',
+        'send an Idempotency-Key header (for example a UUID) with this request',
+        { header },
+      );
+    }
+    if (!IDEMPOTENCY_KEY_PATTERN.test(key))
+      return new HubError('idempotency_key_invalid', 'the Idempotency-Key must be 1-255 printable ASCII characters', {
+        header,
+      });
+    if (findSuspicious(key) !== null)
+      throw new HubError('suspicious_input', 'the Idempotency-Key carries an injection pattern');
+    return null;
+  };
   return Object.freeze({
     auth: deps.auth,
     jsonBody: [optionalJson, inspect],
@@ -60,19 +83,11 @@ export function createChannelRouteKit(deps: {
       next();
     },
     idempotencyKey(req: Request): string {
-      const key = req.get('idempotency-key');
-      if (key === undefined || key === '') {
-        throw new HubError(
-          'idempotency_key_missing',
-          'send an Idempotency-Key header (for example a UUID) with this request',
-        );
-      }
-      if (!IDEMPOTENCY_KEY_PATTERN.test(key))
-        throw new HubError('idempotency_key_invalid', 'the Idempotency-Key must be 1-255 printable ASCII characters');
-      if (findSuspicious(key) !== null)
-        throw new HubError('suspicious_input', 'the Idempotency-Key carries an injection pattern');
-      return key;
+      const problem = idempotencyKeyProblem(req);
+      if (problem) throw problem;
+      return req.get('idempotency-key') ?? '';
     },
+    idempotencyKeyProblem,
     caller: (res: Response) => res.locals.caller as Caller,
     policy: (res: Response) => deps.catalogue.policy(res.locals.channel as Channel),
   });

@@ -1,90 +1,120 @@
-import type { z } from 'zod';
+import { LOAN_NUMBER_PATTERN } from '../domain/core-routing';
 import { HubError } from '../domain/errors';
 import { isCurrency, parseAmount } from '../domain/money';
 import type { PaymentRequest } from '../payments/accept-payment';
-import { paymentRequestSchema, reversalRequestSchema } from './schemas';
+import { everyProblem, type PaymentFields } from '../payments/channel-rules';
+import { AMOUNT_PATTERN, CHANNEL_REFERENCE_PATTERN, paymentRequestSchema, reversalRequestSchema } from './schemas';
 
-// Turns a parsed JSON body into a PaymentRequest, or a problem whose code says exactly what to fix. The
-// shape comes from the same zod schema /openapi.json is generated from; the codes come from here.
+// Turns a parsed JSON body into a PaymentRequest, or into every problem it has, each with a code that
+// says exactly what to fix (parse, then validate: STYLE habit 5). The patterns are the ones the zod
+// schemas (and so /openapi.json) carry; the codes come from here.
 
 const FIELD_ORDER = ['loanNumber', 'amount', 'currency', 'channelReference'] as const;
+const MAX_UNKNOWN_REPORTED = 20;
 
-export function parsePaymentRequest(body: unknown, maxAmountMinor: bigint): PaymentRequest {
-  requireObject(body);
-  const parsed = paymentRequestSchema.safeParse(body);
-  if (!parsed.success) throw problemFor(parsed.error, body as Record<string, unknown>, maxAmountMinor);
-  const amount = parseAmount(parsed.data.amount, maxAmountMinor);
-  if (!amount.ok) throw new HubError(amount.code, amount.detail, { field: 'amount' });
-  return { ...parsed.data, amount: amount.value };
-}
+export type PaymentRequestReading =
+  | { readonly ok: true; readonly request: PaymentRequest }
+  | { readonly ok: false; readonly fields: PaymentFields; readonly problems: readonly HubError[] };
 
-export function parseReversalRequest(body: unknown): { reason?: string } {
-  if (body === undefined) return {};
-  requireObject(body);
-  const parsed = reversalRequestSchema.safeParse(body);
-  if (!parsed.success) {
-    const unknown = unknownKeys(parsed.error);
-    if (unknown.length > 0) throw unknownFields(unknown);
-    throw new HubError('invalid_field_type', 'reason must be 1-80 letters, digits, spaces or . _ : -', {
-      field: 'reason',
-    });
-  }
-  return parsed.data;
-}
-
-function requireObject(body: unknown): asserts body is Record<string, unknown> {
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
-    throw new HubError('body_not_object', 'the body must be a JSON object');
-  }
-}
-
-function problemFor(error: z.ZodError, body: Record<string, unknown>, maxAmountMinor: bigint): HubError {
-  const unknown = unknownKeys(error);
-  if (unknown.length > 0) return unknownFields(unknown);
-  const failed = new Set(error.issues.map((i) => String(i.path[0])));
+/** Reads the body field by field: the fields that are valid, and a problem for each one that is not. */
+export function readPaymentRequest(body: unknown, maxAmountMinor: bigint): PaymentRequestReading {
+  if (!isObject(body)) return { ok: false, fields: {}, problems: [notAnObject()] };
+  const problems: HubError[] = unknownFields(body, Object.keys(paymentRequestSchema.shape));
+  const fields: { -readonly [K in keyof PaymentRequest]?: PaymentRequest[K] } = {};
   for (const field of FIELD_ORDER) {
-    if (!failed.has(field)) continue;
     const value = body[field];
-    if (value === undefined) return new HubError('missing_field', `${field} is required`, { field });
+    if (value === undefined) {
+      problems.push(new HubError('missing_field', `${field} is required`, { field }));
+      continue;
+    }
     switch (field) {
+      case 'loanNumber':
+        if (typeof value !== 'string') problems.push(typeError(field));
+        else if (!LOAN_NUMBER_PATTERN.test(value))
+          problems.push(new HubError('invalid_loan_number', 'loanNumber must be exactly 12 digits', { field }));
+        else fields.loanNumber = value;
+        break;
       case 'amount': {
         const r = parseAmount(value, maxAmountMinor);
-        return r.ok
-          ? new HubError('amount_malformed', 'amount is not a decimal number', { field })
-          : new HubError(r.code, r.detail, { field });
+        if (!r.ok) problems.push(new HubError(r.code, r.detail, { field }));
+        else if (typeof value !== 'string' || !AMOUNT_PATTERN.test(value))
+          problems.push(new HubError('amount_malformed', 'amount is not a decimal number', { field }));
+        else fields.amount = r.value;
+        break;
       }
-      case 'loanNumber':
-        return typeof value === 'string'
-          ? new HubError('invalid_loan_number', 'loanNumber must be exactly 12 digits', { field })
-          : typeError(field);
       case 'currency':
-        return typeof value === 'string' && !isCurrency(value)
-          ? new HubError('currency_unsupported', 'currency must be PEN or USD', { field })
-          : typeError(field);
+        if (typeof value !== 'string') problems.push(typeError(field));
+        else if (!isCurrency(value))
+          problems.push(new HubError('currency_unsupported', 'currency must be PEN or USD', { field }));
+        else fields.currency = value;
+        break;
       case 'channelReference':
-        return typeof value === 'string'
-          ? new HubError(
+        if (typeof value !== 'string') problems.push(typeError(field));
+        else if (!CHANNEL_REFERENCE_PATTERN.test(value))
+          problems.push(
+            new HubError(
               'invalid_channel_reference',
               'channelReference must be 1-64 characters: letters, digits and . _ : / - (starting with a letter or digit)',
               { field },
-            )
-          : typeError(field);
+            ),
+          );
+        else fields.channelReference = value;
+        break;
       default: {
         const never: never = field;
-        return typeError(String(never));
+        problems.push(typeError(String(never)));
       }
     }
   }
-  return new HubError('body_not_object', 'the body does not match the payment schema');
+  const { loanNumber, amount, currency, channelReference } = fields;
+  if (
+    problems.length > 0 ||
+    loanNumber === undefined ||
+    amount === undefined ||
+    currency === undefined ||
+    channelReference === undefined
+  )
+    return { ok: false, fields, problems };
+  return { ok: true, request: { loanNumber, amount, currency, channelReference } };
 }
 
-function unknownKeys(error: z.ZodError): string[] {
-  return error.issues.flatMap((i) => (i.code === 'unrecognized_keys' ? i.keys : []));
+/** The request, or one error carrying every problem (the first one's code as `code`). */
+export function parsePaymentRequest(body: unknown, maxAmountMinor: bigint): PaymentRequest {
+  const reading = readPaymentRequest(body, maxAmountMinor);
+  if (!reading.ok) throw everyProblem(reading.problems);
+  return reading.request;
 }
 
-function unknownFields(keys: readonly string[]): HubError {
-  const names = keys.slice(0, 5).map((k) => k.replace(/[^\x20-\x7e]/g, '?').slice(0, 40));
-  return new HubError('unknown_field', `fields not accepted here: ${names.join(', ')}`, { fields: names });
+/** Every problem of a reversal body (optional; at most a `reason`), empty when none. */
+export function reversalRequestProblems(body: unknown): HubError[] {
+  if (body === undefined) return [];
+  if (!isObject(body)) return [notAnObject()];
+  const problems = unknownFields(body, Object.keys(reversalRequestSchema.shape));
+  if (body.reason !== undefined && !reversalRequestSchema.shape.reason.safeParse(body.reason).success) {
+    problems.push(
+      new HubError('invalid_field_type', 'reason must be 1-80 letters, digits, spaces or . _ : -', {
+        field: 'reason',
+      }),
+    );
+  }
+  return problems;
+}
+
+function isObject(body: unknown): body is Record<string, unknown> {
+  return body !== null && typeof body === 'object' && !Array.isArray(body);
+}
+
+function notAnObject(): HubError {
+  return new HubError('body_not_object', 'the body must be a JSON object');
+}
+
+/** One problem per field the endpoint does not take; names are cut and made printable before echoing. */
+function unknownFields(body: Record<string, unknown>, known: readonly string[]): HubError[] {
+  const unknown = Object.keys(body).filter((k) => !known.includes(k));
+  return unknown.slice(0, MAX_UNKNOWN_REPORTED).map((key) => {
+    const name = key.replace(/[^\x20-\x7e]/g, '?').slice(0, 40);
+    return new HubError('unknown_field', `${name} is not a field of this request`, { field: name });
+  });
 }
 
 function typeError(field: string): HubError {

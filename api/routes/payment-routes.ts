@@ -9,7 +9,8 @@ import { reversePayment } from '../../payments/reverse-payment';
 import type { PaymentStore } from '../../store/store-port';
 import type { ChannelRouteKit } from '../channel-route-kit';
 import type { IdempotencyLock } from '../idempotency-lock';
-import { parsePaymentRequest, parseReversalRequest } from '../payment-request';
+import { everyProblem, paymentPolicyProblems } from '../../payments/channel-rules';
+import { readPaymentRequest, reversalRequestProblems } from '../payment-request';
 import { problem } from '../problem';
 import { CHANNEL_REFERENCE_PATTERN } from '../schemas';
 
@@ -41,10 +42,25 @@ export function mountPaymentRoutes(router: Router, kit: ChannelRouteKit, deps: P
   router.post('/payments', kit.auth('payments:write'), kit.noQuery, ...kit.jsonBody, async (req, res, next) => {
     try {
       const caller = kit.caller(res);
+      // Every problem of the request at once: the header's, the body's, and the channel policy's for
+      // the fields that are valid (a valid request meets the policy inside acceptPayment, after replay).
+      const keyProblem = kit.idempotencyKeyProblem(req);
+      const reading =
+        req.body === undefined
+          ? ({
+              ok: false,
+              fields: {},
+              problems: [problem('body_not_object', 'the body is empty; send the payment as a JSON object')],
+            } as const)
+          : readPaymentRequest(req.body, deps.maxAmountMinor);
+      if (keyProblem || !reading.ok) {
+        const problems = [...(keyProblem ? [keyProblem] : [])];
+        if (!reading.ok) problems.push(...reading.problems);
+        problems.push(...paymentPolicyProblems(kit.policy(res), reading.ok ? reading.request : reading.fields));
+        throw everyProblem(problems);
+      }
       const key = kit.idempotencyKey(req);
-      if (req.body === undefined)
-        throw problem('body_not_object', 'the body is empty; send the payment as a JSON object');
-      const request = parsePaymentRequest(req.body, deps.maxAmountMinor);
+      const request = reading.request;
       const traceparent = req.get('traceparent');
       const stored = await deps.lock.run(caller.clientId, key, () =>
         acceptPayment(
@@ -111,8 +127,10 @@ export function mountPaymentRoutes(router: Router, kit: ChannelRouteKit, deps: P
       try {
         const caller = kit.caller(res);
         const id = paymentIdOf(req.params.paymentId);
+        const keyProblem = kit.idempotencyKeyProblem(req);
+        const problems = [...(keyProblem ? [keyProblem] : []), ...reversalRequestProblems(req.body)];
+        if (problems.length > 0) throw everyProblem(problems);
         const key = kit.idempotencyKey(req);
-        parseReversalRequest(req.body);
         const traceparent = req.get('traceparent');
         const stored = await deps.lock.run(caller.clientId, key, () =>
           reversePayment(

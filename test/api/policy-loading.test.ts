@@ -60,7 +60,7 @@ describe('limits per currency', () => {
       if (c !== 'app') return;
       p.currencies = ['PEN', 'USD'];
       p.amount = p.limits.PEN;
-      delete p.limits;
+      delete (p as Partial<PolicyJson>).limits;
     });
     const message = loadError({ LOANHUB_CHANNEL_POLICIES_DIR: dir });
     expect(message).toContain('app.json: amount and currencies are replaced by limits per currency');
