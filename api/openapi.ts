@@ -46,6 +46,29 @@ const common = [
 ] as const;
 const commonResponses = { '401': common[0], '403': common[1], '429': common[2] };
 
+/** Tags group the operations in generated clients and docs. */
+const TAGS = [
+  { name: 'loans', description: 'Debt inquiry (consulta de deuda) of a loan, answered by the core that owns it' },
+  { name: 'payments', description: 'Taking payments and reading their status' },
+  { name: 'reversals', description: 'Same-day reversal (extorno) of a payment' },
+  { name: 'oauth', description: 'Access tokens of the embedded issuer (absent when the hub uses an external IdP)' },
+] as const;
+type Tag = (typeof TAGS)[number]['name'];
+
+/**
+ * The members every operation carries: a stable `operationId` (the method name of a generated client,
+ * so never renamed), its tag, a description, and the OAuth scope it needs as a security requirement.
+ */
+function operation(operationId: string, tag: Tag, summary: string, description: string, scope?: string): Json {
+  return {
+    operationId,
+    tags: [tag],
+    summary,
+    description,
+    ...(scope ? { 'x-scope': scope, security: [{ oauth2: [scope] }, { bearer: [] }] } : {}),
+  };
+}
+
 export function buildOpenApi(): Json {
   // One generation over the registry the schemas' ids put them in, with refs pointing into components.
   const ids = [
@@ -65,7 +88,10 @@ export function buildOpenApi(): Json {
   for (const id of ids) {
     const json = typeof id === 'string' ? generated.schemas[id] : undefined;
     if (!json || typeof id !== 'string') throw new Error(`API schema ${String(id)} missing from the registry`);
-    const { $schema: _s, id: _id, ...rest } = json;
+    // No `$id`: zod writes the uri given above as `$id`, and a `$id` with a fragment is forbidden by
+    // JSON Schema 2020-12 (§8.2.1), so strict validators refused the whole document. The schemas are
+    // found by their place in components; `$ref`s point there.
+    const { $schema: _s, $id: _dollarId, id: _id, ...rest } = json;
     schemas[id] = rest;
   }
   const ref = (id: string): Json => ({ $ref: `#/components/schemas/${id}` });
@@ -80,6 +106,7 @@ export function buildOpenApi(): Json {
     },
     servers: [{ url: '/' }],
     security: [{ bearer: [] }],
+    tags: TAGS.map((t) => ({ ...t })),
     components: {
       securitySchemes: {
         bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
@@ -105,7 +132,12 @@ export function buildOpenApi(): Json {
     paths: {
       '/oauth/token': {
         post: {
-          summary: 'Client-credentials token (embedded issuer)',
+          ...operation(
+            'issueToken',
+            'oauth',
+            'Client-credentials token (embedded issuer)',
+            'OAuth 2.0 client-credentials grant (RFC 6749 §4.4) of the embedded issuer. Authenticate the client with HTTP Basic or with client_id and client_secret in the form; the token is an ES256 JWT (RFC 9068) valid for the scopes asked (all of them when none).',
+          ),
           security: [],
           requestBody: {
             content: {
@@ -127,8 +159,13 @@ export function buildOpenApi(): Json {
       },
       '/v1/{channel}/loans/{loanNumber}': {
         get: {
-          summary: 'Debt inquiry',
-          'x-scope': 'loans:read',
+          ...operation(
+            'getLoan',
+            'loans',
+            'Debt inquiry',
+            "The loan's currency, amount due and status, asked of the core that owns it (the first two digits of the loan number).",
+            'loans:read',
+          ),
           parameters: [
             channelParam,
             { name: 'loanNumber', in: 'path', required: true, schema: { type: 'string', pattern: '^[0-9]{12}$' } },
@@ -144,8 +181,13 @@ export function buildOpenApi(): Json {
       },
       '/v1/{channel}/payments': {
         post: {
-          summary: 'Take a payment',
-          'x-scope': 'payments:write',
+          ...operation(
+            'createPayment',
+            'payments',
+            'Take a payment',
+            "Takes a payment exactly once: the same Idempotency-Key and body replay the first answer. The request is checked against the schema and the channel's policy (reference format, currency, limits per currency, hours) and every problem is answered at once in `errors`. A 201 means the payment is durable (ACCEPTED); the core applies it asynchronously and a webhook tells the result.",
+            'payments:write',
+          ),
           parameters: [channelParam, idempotencyHeader],
           requestBody: { required: true, content: jsonBody('PaymentRequest') },
           responses: {
@@ -188,8 +230,13 @@ export function buildOpenApi(): Json {
           },
         },
         get: {
-          summary: "Find the channel's payments by its own reference",
-          'x-scope': 'loans:read',
+          ...operation(
+            'findPaymentsByReference',
+            'payments',
+            "Find the channel's payments by its own reference",
+            "The payments this channel took with the given channelReference (never another channel's); an empty list when there are none.",
+            'loans:read',
+          ),
           parameters: [
             channelParam,
             { name: 'channelReference', in: 'query', required: true, schema: { type: 'string' } },
@@ -210,8 +257,13 @@ export function buildOpenApi(): Json {
       },
       '/v1/{channel}/payments/{paymentId}': {
         get: {
-          summary: 'Payment status',
-          'x-scope': 'loans:read',
+          ...operation(
+            'getPayment',
+            'payments',
+            'Payment status',
+            "One of the channel's payments by the paymentId it was answered with: ACCEPTED, APPLIED, REJECTED (with reason), REVERSAL_PENDING, REVERSED, POSTED or POST_REJECTED.",
+            'loans:read',
+          ),
           parameters: [channelParam, paymentIdParam],
           responses: {
             '200': { description: 'the payment', content: jsonBody('Payment') },
@@ -223,8 +275,13 @@ export function buildOpenApi(): Json {
       },
       '/v1/{channel}/payments/{paymentId}/reversal': {
         post: {
-          summary: 'Same-day reversal (extorno)',
-          'x-scope': 'payments:reverse',
+          ...operation(
+            'reversePayment',
+            'reversals',
+            'Same-day reversal (extorno)',
+            "Asks the payment's core to reverse an APPLIED payment on its own business day, before the channel's reversal cutoff. Idempotent like a payment; the payment is REVERSAL_PENDING until the core confirms (REVERSED) or refuses (APPLIED again, with reason).",
+            'payments:reverse',
+          ),
           parameters: [channelParam, paymentIdParam, idempotencyHeader],
           requestBody: { required: false, content: jsonBody('ReversalRequest') },
           responses: {
@@ -233,6 +290,19 @@ export function buildOpenApi(): Json {
                 'reversal requested; the payment is REVERSAL_PENDING until its core confirms (then REVERSED)',
               content: jsonBody('Payment'),
             },
+            '400': problemResponse('Invalid request', [
+              'invalid_payment_id',
+              'malformed_json',
+              'body_not_object',
+              'unknown_field',
+              'invalid_field_type',
+              'idempotency_key_missing',
+              'idempotency_key_invalid',
+              'json_too_deep',
+              'json_too_many_keys',
+              'suspicious_input',
+            ]),
+            '401': common[0],
             '403': problemResponse('Channel may not reverse', [
               'reversal_not_allowed',
               'forbidden_channel',
@@ -245,7 +315,10 @@ export function buildOpenApi(): Json {
               'payment_in_batch',
               'idempotency_key_in_flight',
             ]),
+            '413': problemResponse('Body too large', ['payload_too_large']),
+            '415': problemResponse('Not JSON', ['unsupported_media_type']),
             '422': problemResponse('Key reused with another request', ['idempotency_key_reused']),
+            '429': common[2],
           },
         },
       },
@@ -263,7 +336,7 @@ export function renderDocsPage(doc: Json): string {
           .map(([status, r]) => `<li><b>${esc(status)}</b> ${esc(r.description)}</li>`)
           .join('');
         const scope = op['x-scope'] ? ` <span class="scope">scope ${esc(op['x-scope'])}</span>` : '';
-        return `<section><h2><code>${esc(method.toUpperCase())} ${esc(path)}</code></h2><p>${esc(op.summary)}${scope}</p><ul>${responses}</ul></section>`;
+        return `<section><h2><code>${esc(method.toUpperCase())} ${esc(path)}</code></h2><p><b>${esc(op.summary)}</b> <code>${esc(op.operationId)}</code>${scope}</p><p>${esc(op.description)}</p><ul>${responses}</ul></section>`;
       }),
     )
     .join('\n');

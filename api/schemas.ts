@@ -77,8 +77,20 @@ export const problemSchema = z
     code: z.string().describe('stable problem code; see docs/errors.md'),
     detail: z.string(),
     requestId: z.string().optional(),
+    errors: z
+      .array(
+        z.looseObject({
+          code: z.string(),
+          detail: z.string(),
+          pointer: z.string().optional().describe('JSON Pointer (as a URI fragment) of the body field'),
+          field: z.string().optional(),
+          header: z.string().optional(),
+        }),
+      )
+      .optional()
+      .describe('every problem of the request, one per field or header; the first is the problem itself'),
   })
-  .meta({ id: 'Problem' });
+  .meta({ id: 'Problem', description: 'RFC 9457 problem details; see docs/errors.md' });
 
 export const tokenResponseSchema = z
   .strictObject({
