@@ -1,7 +1,9 @@
 import pino, { type DestinationStream, type Logger } from 'pino';
+import { maskLoanNumbers } from './loan-number-mask';
 
 // Structured logs (pino). Secrets never reach a log line: Authorization headers, tokens, client
-// secrets and webhook secrets are censored wherever they appear in the logged object.
+// secrets and webhook secrets are censored wherever they appear in the logged object; loan numbers are
+// masked to their last 4 digits in every line (loan-number-mask.ts).
 
 export type { Logger };
 
@@ -32,6 +34,7 @@ export function createLogger(opts: { level?: string; destination?: DestinationSt
       name: opts.name ?? 'loanhub',
       level: opts.level ?? 'info',
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+      hooks: { streamWrite: maskLoanNumbers },
       base: { pid: process.pid },
       timestamp: pino.stdTimeFunctions.isoTime,
     },

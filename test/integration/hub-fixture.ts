@@ -5,6 +5,7 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { loadConfig } from '../../config/config';
 import { CHANNELS, type Channel } from '../../domain/channel';
+import { hasFullLoanNumber } from '../../logging/loan-number-mask';
 import { createLogger } from '../../logging/logger';
 import { startHub, type RunningHub } from '../../runtime/hub';
 
@@ -145,7 +146,10 @@ export async function eventually<T>(
   }
 }
 
-/** Every suite that runs a hub ends with this: no token, secret or Authorization header in any log line. */
+/**
+ * Every suite that runs a hub ends with this: no token, secret or Authorization header in any log line,
+ * and no loan number in full (the logger masks them to their last 4 digits).
+ */
 export function assertNoSecretsLogged(lines: readonly string[], secrets: readonly string[]): void {
   const all = lines.join('\n');
   for (const secret of secrets) {
@@ -154,6 +158,10 @@ export function assertNoSecretsLogged(lines: readonly string[], secrets: readonl
   if (/Bearer\s+[A-Za-z0-9._~+/-]{16,}/.test(all)) throw new Error('an Authorization header appeared in a log line');
   if (/eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\./.test(all)) throw new Error('a JWT appeared in a log line');
   if (/whsec_[A-Za-z0-9+/=]{8,}/.test(all)) throw new Error('a webhook secret appeared in a log line');
+  if (hasFullLoanNumber(all)) {
+    const line = lines.find((l) => hasFullLoanNumber(l)) ?? '';
+    throw new Error(`a loan number appeared in full in a log line: ${line.slice(0, 300)}`);
+  }
 }
 
 /** Free TCP ports on loopback, all held open together while they are picked, so they are distinct. */
