@@ -1,9 +1,8 @@
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import ts from 'typescript';
 import { api, eventually, sampleReference, startTestHub, type TestHub } from '../integration/hub-fixture';
 
 // What a channel integrator does with /openapi.json: validate it with strict OpenAPI 3.1 tooling,
@@ -32,6 +31,15 @@ interface Document {
   components: { schemas: Record<string, Record<string, unknown>> };
 }
 
+/** Runs a node script as a child process without blocking this process (the hub under test lives here). */
+function runNode(args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, args, { encoding: 'utf8' }, (err, stdout, stderr) =>
+      err && !stdout ? reject(new Error(`${args[0]}: ${stderr}`)) : resolve(stdout),
+    );
+  });
+}
+
 let t: TestHub;
 let doc: Document;
 let work: string;
@@ -47,25 +55,21 @@ afterAll(async () => {
 });
 
 describe('/openapi.json for strict OpenAPI 3.1 tooling', () => {
-  it('validates against the OpenAPI 3.1 schema, and every component schema against JSON Schema 2020-12', () => {
+  it('validates against the OpenAPI 3.1 schema, and every component schema against JSON Schema 2020-12', async () => {
     const file = path.join(work, 'openapi.json');
     fs.writeFileSync(file, JSON.stringify(doc));
-    const out = execFileSync(process.execPath, [path.join(__dirname, 'openapi-tooling/validate-openapi.mjs'), file], {
-      encoding: 'utf8',
-    });
+    const out = await runNode([path.join(__dirname, 'openapi-tooling/validate-openapi.mjs'), file]);
     expect(JSON.parse(out)).toEqual({ valid: true, errors: null, resolveError: null, schemaErrors: {} });
   });
 
-  it('the same check refuses a component schema with a fragment $id (what the document used to carry)', () => {
+  it('the same check refuses a component schema with a fragment $id (what the document used to carry)', async () => {
     const file = path.join(work, 'openapi-with-id.json');
     const broken = structuredClone(doc);
     const payment = broken.components.schemas.Payment;
     if (!payment) throw new Error('no Payment schema');
     payment.$id = '#/components/schemas/Payment';
     fs.writeFileSync(file, JSON.stringify(broken));
-    const out = execFileSync(process.execPath, [path.join(__dirname, 'openapi-tooling/validate-openapi.mjs'), file], {
-      encoding: 'utf8',
-    });
+    const out = await runNode([path.join(__dirname, 'openapi-tooling/validate-openapi.mjs'), file]);
     const verdict = JSON.parse(out) as { valid: boolean; schemaErrors: Record<string, unknown> };
     expect([verdict.valid, Object.keys(verdict.schemaErrors)]).toEqual([false, ['Payment']]);
   });
@@ -146,22 +150,23 @@ void c.getPayment({ channel: 'app' });
 void c.getLoan({ channel: 'app', loanNumber: '100000000001' }).then((a) => (a.ok ? a.body.balance : a.problem.code));
 `;
 
-function compile(files: string[], outDir: string): string[] {
-  const program = ts.createProgram(files, {
-    strict: true,
-    noEmitOnError: true,
-    target: ts.ScriptTarget.ES2022,
-    module: ts.ModuleKind.CommonJS,
-    lib: ['lib.es2022.d.ts'],
-    types: ['node'],
-    typeRoots: [path.join(ROOT, 'node_modules/@types')],
-    skipLibCheck: true,
-    outDir,
+/**
+ * Compiles with the project's tsc in a child process, as an integrator's build would (and so the hub in
+ * this process keeps serving meanwhile). Returns the diagnostics as `file:line TScode`.
+ */
+async function compile(files: string[], outDir: string): Promise<string[]> {
+  const args = [
+    path.join(ROOT, 'node_modules/typescript/bin/tsc'),
+    ...['--pretty', 'false', '--strict', '--noEmitOnError', '--skipLibCheck'],
+    ...['--target', 'es2022', '--module', 'commonjs', '--lib', 'es2022', '--types', 'node'],
+    ...['--typeRoots', path.join(ROOT, 'node_modules/@types'), '--outDir', outDir],
+    ...files,
+  ];
+  const output = await new Promise<string>((resolve) => {
+    execFile(process.execPath, args, { encoding: 'utf8' }, (_err, stdout) => resolve(stdout));
   });
-  const emitted = program.emit();
-  return [...ts.getPreEmitDiagnostics(program), ...emitted.diagnostics].map(
-    (d) =>
-      `${d.file ? `${path.basename(d.file.fileName)}:${d.file.getLineAndCharacterOfPosition(d.start ?? 0).line + 1}` : ''} TS${d.code}`,
+  return [...output.matchAll(/^(.+?)\((\d+),\d+\): error (TS\d+)/gm)].map(
+    (m) => `${path.basename(m[1] ?? '')}:${m[2]} ${m[3]}`,
   );
 }
 
@@ -173,11 +178,11 @@ describe('a typed client generated from /openapi.json', () => {
     ): Record<string, (...args: unknown[]) => Promise<{ ok: boolean; status: number; body?: never; problem?: never }>>;
   };
 
-  beforeAll(() => {
+  beforeAll(async () => {
     // openapi-typescript, fed the document exactly as the hub serves it.
     const file = path.join(work, 'served-openapi.json');
     fs.writeFileSync(file, JSON.stringify(doc));
-    execFileSync(process.execPath, [
+    await runNode([
       path.join(__dirname, 'openapi-tooling/generate-types.mjs'),
       file,
       path.join(work, 'loanhub-api.ts'),
@@ -186,10 +191,10 @@ describe('a typed client generated from /openapi.json', () => {
     fs.writeFileSync(path.join(work, 'misuse.ts'), MISUSE);
   });
 
-  it('compiles under strict TypeScript, and refuses wrong amounts, currencies, channels and fields', () => {
+  it('compiles under strict TypeScript, and refuses wrong amounts, currencies, channels and fields', async () => {
     const out = path.join(work, 'out');
-    expect(compile([path.join(work, 'client.ts')], out)).toEqual([]);
-    const misuse = compile([path.join(work, 'misuse.ts')], path.join(work, 'misuse-out'));
+    expect(await compile([path.join(work, 'client.ts')], out)).toEqual([]);
+    const misuse = await compile([path.join(work, 'misuse.ts')], path.join(work, 'misuse-out'));
     // One error per misuse line (4-8 of MISUSE): a number amount, EUR, a channel that is not one, a
     // missing path parameter, a field the Loan schema does not have.
     expect([...new Set(misuse.map((d) => d.split(' ')[0]))]).toEqual([
