@@ -233,6 +233,12 @@ const hubSettings: readonly Setting[] = [
     validate: urlCheck(['postgres:', 'postgresql:'], (u) => problem(u.hostname !== '', 'needs the host')),
   },
   {
+    name: 'LOANHUB_WEBHOOKS_ALLOW_HTTP',
+    description: 'dev: allow plain http:// callback URLs off loopback (development only)',
+    secret: 'none',
+    validate: (v) => problem(v === 'dev', 'the only value is dev (development only)'),
+  },
+  {
     name: 'LOANHUB_CHANNEL_POLICIES_DIR',
     description: "directory of the deployment's own <channel>.json policies; unset: the built-in ones",
     fileFallback: 'channels/policies',
@@ -339,6 +345,41 @@ const channelSettings: readonly Setting[] = CHANNELS.flatMap((channel): Setting[
 });
 
 const batchSettings: readonly Setting[] = [
+  {
+    name: 'LOANHUB_MAINFRAME_SIM_PORT',
+    description: "SFTP port of loanhub start's embedded mainframe simulator (0: any free port)",
+    default: '0',
+    secret: 'none',
+    validate: wholeNumber(0, 65535),
+  },
+  {
+    name: 'LOANHUB_BATCH_TICK_CRON',
+    description: 'how often the night schedule looks (node-cron expression, bank time)',
+    default: '* * * * *',
+    secret: 'none',
+    validate: (v) => problem(/^\S+(\s+\S+){4,5}$/.test(v.trim()), 'must be a cron expression of 5 or 6 fields'),
+  },
+  {
+    name: 'LOANHUB_BATCH_SFTP_ATTEMPTS',
+    description: 'attempts of one SFTP transfer before the file is left FAILED',
+    default: '5',
+    secret: 'none',
+    validate: wholeNumber(1, 1000),
+  },
+  {
+    name: 'LOANHUB_BATCH_SFTP_RETRY_BASE_MS',
+    description: 'first backoff between SFTP attempts (doubles, with jitter)',
+    default: '1000',
+    secret: 'none',
+    validate: wholeNumber(1, 999_999_999),
+  },
+  {
+    name: 'LOANHUB_BATCH_SFTP_RETRY_MAX_MS',
+    description: 'longest backoff between SFTP attempts',
+    default: '30000',
+    secret: 'none',
+    validate: wholeNumber(1, 999_999_999),
+  },
   {
     name: 'LOANHUB_MAINFRAME_SFTP_URL',
     description: "the mainframe's SFTP endpoint (sftp://user@host:port/base); unset: the embedded simulator",

@@ -1,9 +1,10 @@
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkConfig, renderConfigReport, type ConfigReport } from '../../cli/config-command';
 import { main } from '../../cli/main';
 import { SETTINGS } from '../../config/settings-catalogue';
+import { CHANNELS, CORES } from '../../domain/channel';
 
 // `loanhub config check`: what an operator runs before starting a process, with good and bad
 // environments. The last test goes through main() as `loanhub config check --json` would.
@@ -51,6 +52,70 @@ const setting = (r: ConfigReport, name: string) => {
   if (!s) throw new Error(`no setting ${name} in the report`);
   return s;
 };
+
+// Every PORT/LOANHUB_* name the code reads, from the sources (the grep the catalogue was written from);
+// names built per channel or core end in `_` there and are listed whole in the catalogue.
+function namesReadByTheCode(): string[] {
+  const root = join(__dirname, '../..');
+  const dirs = [
+    'api',
+    'adapters',
+    'bank',
+    'batch',
+    'channels',
+    'cli',
+    'config',
+    'copybooks',
+    'domain',
+    'logging',
+    'metrics',
+    'outbox',
+    'payments',
+    'runtime',
+    'store',
+    'webhooks',
+  ];
+  const names = new Set<string>();
+  const walk = (dir: string): void => {
+    if (!existsSync(dir)) return;
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const file = join(dir, e.name);
+      if (e.isDirectory()) walk(file);
+      else if (e.name.endsWith('.ts'))
+        for (const m of readFileSync(file, 'utf8').matchAll(/LOANHUB_[A-Z0-9_]+/g))
+          if (!m[0].endsWith('_')) names.add(m[0]);
+    }
+  };
+  for (const d of dirs) walk(join(root, d));
+  return [...names].sort();
+}
+
+describe('the settings catalogue', () => {
+  test('lists every variable the code reads', () => {
+    const known = new Set(SETTINGS.map((s) => s.name));
+    const read = namesReadByTheCode();
+    expect(read.length).toBeGreaterThan(30);
+    expect(read.filter((n) => !known.has(n))).toEqual([]);
+  });
+
+  test('lists each per-channel and per-core variable for every channel and core', () => {
+    const known = new Set(SETTINGS.map((s) => s.name));
+    for (const ch of CHANNELS) {
+      for (const suffix of ['CLIENT_IDS', 'CALLBACK_URL', 'ALLOWED_NETWORKS'])
+        expect(known.has(`LOANHUB_CHANNEL_${ch.toUpperCase()}_${suffix}`)).toBe(true);
+      expect(known.has(`LOANHUB_WEBHOOK_SECRETS_${ch.toUpperCase()}`)).toBe(true);
+    }
+    for (const core of CORES)
+      for (const suffix of ['URL', 'PORT', 'TIMEOUT_MS'])
+        expect(known.has(`LOANHUB_CORE_${core.toUpperCase()}_${suffix}`)).toBe(true);
+  });
+
+  test('every entry is described, and a name appears once', () => {
+    const names = SETTINGS.map((s) => s.name);
+    expect(new Set(names).size).toBe(names.length);
+    for (const s of SETTINGS) expect(s.description.length).toBeGreaterThan(10);
+  });
+});
 
 describe('loanhub config check', () => {
   test('an empty environment is the embedded hub: every setting from its default or a file, no problem', () => {

@@ -184,7 +184,8 @@ describe('ECS', () => {
     local;
 
   test('the task definitions are made of exactly these containers', () => {
-    expect(text(compute().locals.containers)).toContain('[local.hub_container[service], local.agent_container[service]]');
+    expect(text(compute().locals.containers)).toContain('[local.hub_container[service]]');
+    expect(text(compute().locals.containers)).toContain('[for agent in [lookup(local.agent_container, service, null)] : agent if agent != null]');
     expect(text(compute().locals.containers)).toContain('[local.key_writer_container]');
     expect(resource(compute(), 'aws_ecs_task_definition', 'service').container_definitions).toBe(
       '${jsonencode(local.containers[each.key])}',

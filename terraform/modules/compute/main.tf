@@ -79,7 +79,8 @@ locals {
   services = merge(
     { serve = { command = ["serve", "--port", tostring(var.hub_port)], port = var.hub_port, cpu = var.serve.cpu, memory = var.serve.memory } },
     { for core in local.cores : "work-${core}" => { command = ["work", "--core", core, "--port", tostring(var.metrics_port)], port = var.metrics_port, cpu = var.work.cpu, memory = var.work.memory } },
-    { batch = { command = ["batch", "schedule", "--port", tostring(var.metrics_port)], port = var.metrics_port, cpu = var.batch.cpu, memory = var.batch.memory } },
+    # `loanhub batch schedule` serves no HTTP yet (issue 9): no port, no health check, no scrape.
+    { batch = { command = ["batch", "schedule"], port = null, cpu = var.batch.cpu, memory = var.batch.memory } },
   )
   environment_of = merge(
     { serve = local.environment.serve, batch = local.environment.batch },
@@ -100,9 +101,9 @@ locals {
     }
   }
 
-  # The hub's own container in each task.
+  # The hub's own container in each task; a process with an HTTP port gets its health check on it.
   hub_container = {
-    for service, s in local.services : service => {
+    for service, s in local.services : service => merge({
       name                   = "loanhub"
       image                  = var.image
       essential              = true
@@ -111,7 +112,6 @@ locals {
       readonlyRootFilesystem = true
       privileged             = false
       stopTimeout            = 60
-      portMappings           = [{ containerPort = s.port, protocol = "tcp" }]
       environment            = [for k in sort(keys(local.environment_of[service])) : { name = k, value = local.environment_of[service][k] }]
       secrets                = [for k in sort(keys(local.secrets_of[service])) : { name = k, valueFrom = local.secrets_of[service][k] }]
       mountPoints = concat(
@@ -122,20 +122,23 @@ locals {
         service == "batch" ? [{ sourceVolume = "sftp-key", containerPath = local.key_dir, readOnly = true }] : [],
       )
       dependsOn = service == "batch" ? [{ containerName = "sftp-key-writer", condition = "SUCCESS" }] : []
-      healthCheck = {
-        command     = ["CMD", "node", "-e", "fetch('http://127.0.0.1:${s.port}/healthz').then((r)=>process.exit(r.ok?0:1),()=>process.exit(1))"]
-        interval    = 15
-        timeout     = 5
-        retries     = 3
-        startPeriod = 30
-      }
       linuxParameters  = { initProcessEnabled = true, capabilities = { drop = ["ALL"] } }
       ulimits          = [{ name = "nofile", softLimit = 65536, hardLimit = 65536 }]
       logConfiguration = { logDriver = "awslogs", options = local.log_options[service] }
-    }
+      }, [for p in [s.port] : {
+        portMappings = [{ containerPort = p, protocol = "tcp" }]
+        healthCheck = {
+          command     = ["CMD", "node", "-e", "fetch('http://127.0.0.1:${p}/healthz').then((r)=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+          interval    = 15
+          timeout     = 5
+          retries     = 3
+          startPeriod = 30
+        }
+    } if p != null]...)
   }
 
-  # Sidecar: the CloudWatch agent scrapes the task's /metrics and sends the alarmed metrics as EMF.
+  # Sidecar of each process with an HTTP port: the CloudWatch agent scrapes its /metrics and sends the
+  # alarmed metrics as EMF.
   agent_container = {
     for service, s in local.services : service => {
       name                   = "cloudwatch-agent"
@@ -178,7 +181,7 @@ locals {
         },
       ]
       logConfiguration = { logDriver = "awslogs", options = merge(local.log_options[service], { awslogs-stream-prefix = "${service}-agent" }) }
-    }
+    } if s.port != null
   }
 
   # Init container of the batch task: Fargate injects secrets as variables, the SFTP client wants a
@@ -199,7 +202,8 @@ locals {
 
   containers = {
     for service in keys(local.services) : service => concat(
-      [local.hub_container[service], local.agent_container[service]],
+      [local.hub_container[service]],
+      [for agent in [lookup(local.agent_container, service, null)] : agent if agent != null],
       service == "batch" ? [local.key_writer_container] : [],
     )
   }

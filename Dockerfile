@@ -1,0 +1,50 @@
+# syntax=docker/dockerfile:1
+# The LoanHub image the compute module's task definitions run (terraform/modules/compute): one image,
+# `loanhub` as the entrypoint, the process chosen by the command (serve, work --core X, batch schedule).
+# Three stages: build (TypeScript with the dev dependencies), deps (production dependencies only, native
+# modules compiled), runtime (slim, no compiler, no npm cache, non-root). test/terraform/image.test.ts
+# does what the deps and runtime stages do in a clean copy and runs the CLI there.
+
+ARG NODE_IMAGE=node:20.19-bookworm-slim
+
+FROM ${NODE_IMAGE} AS build
+WORKDIR /src
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends python3 make g++ \
+ && rm -rf /var/lib/apt/lists/*
+COPY package.json package-lock.json ./
+# `npm install`, not `npm ci`: the lock file cannot list other platforms' optional binaries of the
+# dev tools (README.md); --ignore-scripts because `prepare` would build before the sources are here.
+RUN npm install --no-audit --no-fund --ignore-scripts
+COPY . .
+RUN npm run build
+
+FROM ${NODE_IMAGE} AS deps
+WORKDIR /app
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends python3 make g++ \
+ && rm -rf /var/lib/apt/lists/*
+COPY package.json package-lock.json ./
+# Production dependencies only. Scripts are off so the root package's `prepare` (a TypeScript build)
+# does not run; the native modules' own install steps are then run by `npm rebuild`.
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
+ && npm rebuild better-sqlite3 \
+ && npm cache clean --force
+
+FROM ${NODE_IMAGE} AS runtime
+ENV NODE_ENV=production \
+    LOANHUB_HOST=0.0.0.0 \
+    LOANHUB_DATA_DIR=/var/lib/loanhub
+WORKDIR /app
+COPY --from=deps /app/node_modules ./node_modules
+COPY --from=build /src/dist ./dist
+COPY package.json ./
+COPY bin ./bin
+# Read at run time: the mainframe contract's copybooks (copybooks/mainframe-copybooks.ts).
+COPY copybooks/mainframe ./copybooks/mainframe
+# The task definitions mount volumes here and on /tmp; the root file system stays read-only.
+RUN mkdir -p /var/lib/loanhub && chown node:node /var/lib/loanhub
+USER node
+EXPOSE 8080
+ENTRYPOINT ["node", "/app/bin/loanhub.js"]
+CMD ["--help"]
