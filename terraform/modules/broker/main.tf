@@ -26,6 +26,17 @@ resource "aws_vpc_security_group_ingress_rule" "amqps" {
   referenced_security_group_id = each.value
 }
 
+# The management API (HTTPS): `loanhub queues` / `loanhub dlq` run as one-off tasks of these services.
+resource "aws_vpc_security_group_ingress_rule" "management" {
+  for_each                     = var.client_security_group_ids
+  security_group_id            = aws_security_group.broker.id
+  description                  = "RabbitMQ management API from ${each.key}"
+  ip_protocol                  = "tcp"
+  from_port                    = 443
+  to_port                      = 443
+  referenced_security_group_id = each.value
+}
+
 # Passwords of Amazon MQ users: 12+ characters without commas, colons or equals signs; letters and
 # digits only, so the URL needs no escaping.
 resource "random_password" "hub" {
@@ -64,6 +75,12 @@ resource "aws_mq_broker" "this" {
     password = random_password.hub.result
   }
 
+  # Amazon MQ cannot change a RabbitMQ user after creation: the password is rotated through the
+  # management API and the two URL secrets (docs/deploy.md), and Terraform leaves both alone after.
+  lifecycle {
+    ignore_changes = [user]
+  }
+
   tags = var.tags
 }
 
@@ -85,6 +102,10 @@ resource "aws_secretsmanager_secret" "amqp_url" {
 resource "aws_secretsmanager_secret_version" "amqp_url" {
   secret_id     = aws_secretsmanager_secret.amqp_url.id
   secret_string = local.amqp_url
+
+  lifecycle {
+    ignore_changes = [secret_string]
+  }
 }
 
 resource "aws_secretsmanager_secret" "management_url" {
@@ -98,4 +119,8 @@ resource "aws_secretsmanager_secret" "management_url" {
 resource "aws_secretsmanager_secret_version" "management_url" {
   secret_id     = aws_secretsmanager_secret.management_url.id
   secret_string = replace(local.console_url, "https://", "https://${var.username}:${random_password.hub.result}@")
+
+  lifecycle {
+    ignore_changes = [secret_string]
+  }
 }
