@@ -70,7 +70,7 @@ function readOrGenerate(file: string, comment: string): string {
     }
   }
   mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-  const pair = utils.generateKeyPairSync('ed25519', { comment });
+  const pair = generateParsableKeyPair(comment);
   try {
     // 'wx': if another process created the key in the meantime, keep theirs rather than overwrite it.
     writeFileSync(file, pair.private, { mode: 0o600, flag: 'wx' });
@@ -80,6 +80,20 @@ function readOrGenerate(file: string, comment: string): string {
   }
   writeFileSync(`${file}.pub`, `${pair.public.trim()}\n`, { mode: 0o644 });
   return pair.private;
+}
+
+/**
+ * ssh2's ed25519 generator strips leading zero bytes from the 32-byte public key, so about one key in
+ * 256 comes out malformed and `parseKey` refuses it (mscdex/ssh2#1390, #1513). Such a key is
+ * discarded and another one drawn before anything is written; the chance of three bad draws in a row
+ * is below one in ten million, and a fourth would be a real fault worth an error.
+ */
+function generateParsableKeyPair(comment: string): { private: string; public: string } {
+  for (let attempt = 1; attempt <= 4; attempt++) {
+    const pair = utils.generateKeyPairSync('ed25519', { comment });
+    if (!(utils.parseKey(pair.private) instanceof Error) && !(utils.parseKey(pair.public) instanceof Error)) return pair;
+  }
+  throw new SshServerError('ssh_key_invalid', 'ssh2 generated four ed25519 keys it cannot read back');
 }
 
 function errnoOf(err: unknown): string | undefined {

@@ -96,10 +96,20 @@ test('a key file that cannot be used is an error, never silently replaced', () =
 });
 
 test('openSshLine gives the public line of a private key', () => {
-  const pair = utils.generateKeyPairSync('ed25519', { comment: 'line-test' });
-  const key = utils.parseKey(pair.private);
+  const file = join(work, 'line-test');
+  spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'line-test', '-f', file]);
+  const key = utils.parseKey(readFileSync(file, 'utf8'));
   if (key instanceof Error) throw key;
-  expect(openSshLine(key)).toBe(pair.public.trim());
+  expect(openSshLine(key)).toBe(readFileSync(`${file}.pub`, 'utf8').trim());
+});
+
+test('every generated key can be read back (ssh2 drops a leading zero byte of about one key in 256)', () => {
+  // 1,000 keys: with the defect unhandled, the chance that none of them is malformed is about 2%.
+  for (let i = 0; i < 1000; i++) {
+    const file = join(work, 'many', `k${i}`);
+    const pair = ensureKeyPair(file);
+    expect(ensureKeyPair(file)).toEqual(pair);
+  }
 });
 
 test("the server's host fingerprint is ssh-keygen's for the host key file it generated", async () => {
