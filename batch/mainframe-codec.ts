@@ -1,8 +1,6 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import { getCodePage, type CodePage } from '../copybooks/code-page';
 import { CopybookError } from '../copybooks/copybook-errors';
-import { layoutFromText, type Layout } from '../copybooks/copybook-layout';
+import { mainframeLayout, type MainframeCopybook } from '../copybooks/mainframe-copybooks';
 import { createRecordDecoder, type DecodedRecord, type RecordDecoder } from '../copybooks/record-decoder';
 import { createRecordEncoder, type RecordEncoder } from '../copybooks/record-encoder';
 import { BatchError } from './batch-errors';
@@ -11,43 +9,6 @@ import { BatchError } from './batch-errors';
 // copybook once per code page through the engine, so the bytes follow the copybook, not this code.
 
 export const DEFAULT_MAINFRAME_CODEPAGE = 'cp037';
-
-export type MainframeCopybook =
-  | 'lhub-pay-header'
-  | 'lhub-pay-detail'
-  | 'lhub-pay-trailer'
-  | 'lhub-rsp-header'
-  | 'lhub-rsp-detail'
-  | 'lhub-rsp-trailer';
-
-let root: string | undefined;
-
-/** The project root (where package.json is), from the sources or from dist/. */
-function projectRoot(): string {
-  if (root !== undefined) return root;
-  let dir = __dirname;
-  for (;;) {
-    if (fs.existsSync(path.join(dir, 'package.json')) && fs.existsSync(path.join(dir, 'copybooks', 'mainframe'))) {
-      root = dir;
-      return dir;
-    }
-    const up = path.dirname(dir);
-    if (up === dir) throw new Error('cannot find copybooks/mainframe above ' + __dirname);
-    dir = up;
-  }
-}
-
-const layouts = new Map<MainframeCopybook, Layout>();
-
-export function mainframeLayout(name: MainframeCopybook): Layout {
-  let layout = layouts.get(name);
-  if (!layout) {
-    const file = path.join(projectRoot(), 'copybooks', 'mainframe', `${name}.cpy`);
-    layout = layoutFromText(fs.readFileSync(file, 'latin1'), { file: `copybooks/mainframe/${name}.cpy` });
-    layouts.set(name, layout);
-  }
-  return layout;
-}
 
 /** An EBCDIC code page of the engine; ASCII and Latin-1 are refused (the mainframe reads EBCDIC). */
 export function mainframeCodePage(requested: string = DEFAULT_MAINFRAME_CODEPAGE): CodePage {

@@ -39,8 +39,10 @@ export function parseSftpSettings(
   if (u.password) {
     throw new BatchError('SFTP_CONFIG', 'LOANHUB_MAINFRAME_SFTP_URL must not carry a password: key login only');
   }
-  const basePath = decodeURIComponent(u.pathname).replace(/\/+$/, '');
-  if (!basePath.startsWith('/')) {
+  const decoded = decodeURIComponent(u.pathname);
+  // '/' is the server's root: paths become /inbound and /outbound.
+  const basePath = decoded.replace(/\/+$/, '');
+  if (!decoded.startsWith('/')) {
     throw new BatchError('SFTP_CONFIG', 'LOANHUB_MAINFRAME_SFTP_URL needs an absolute base path on the server');
   }
   if (!keyFile)
@@ -60,7 +62,7 @@ export function parseSftpSettings(
     host: u.hostname,
     port: u.port ? Number(u.port) : 22,
     username: decodeURIComponent(u.username),
-    basePath: basePath || '/',
+    basePath,
     keyFile,
     hostFingerprint: fingerprint,
   };

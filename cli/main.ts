@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { registerBatchCommands } from './batch-command';
 import { registerConfigCommands } from './config-command';
 import { registerCopybookCommands } from './copybook-command';
 import { registerKeysCommands } from './keys-command';
@@ -25,6 +26,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     registerQueueCommands,
     registerCopybookCommands,
     registerWebhookCommands,
+    registerBatchCommands,
     registerConfigCommands,
   ];
   for (const register of registrations) register(program);

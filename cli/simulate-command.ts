@@ -10,6 +10,7 @@ import {
   type FaultMode,
 } from '../adapters/core-simulators';
 import { CORES, isCore, type Core } from '../domain/channel';
+import { registerSimulateMainframe } from './simulate-mainframe-command';
 
 // `loanhub simulate cores` runs the three loan-core simulators on their own (issue 6: API, workers and
 // cores as separate processes); `loanhub simulate fault` injects a fault into a running one.
@@ -70,7 +71,10 @@ interface FaultOptions {
 }
 
 export function registerSimulateCommands(program: Command): void {
-  const simulate = program.command('simulate').description('loan-core simulators: run them, inject faults');
+  const simulate = program
+    .command('simulate')
+    .description('simulators of the bank side: loan cores (run them, inject faults) and the mainframe');
+  registerSimulateMainframe(simulate);
 
   simulate
     .command('cores')

@@ -27,6 +27,11 @@ import { openSqliteDeadLetters } from '../store/sqlite/sqlite-dead-letters';
 import { openSqliteStore } from '../store/sqlite/sqlite-store';
 import type { PaymentStore } from '../store/store-port';
 import { createWebhookDispatcher, type WebhookDispatcher } from '../webhooks/webhook-dispatcher';
+import { startMainframeService, type MainframeService } from '../bank/mainframe/mainframe-service';
+import { batchSettingsFromEnv } from '../batch/batch-settings';
+import { createNightScheduler, type NightScheduler } from '../batch/night-scheduler';
+import { createBatchMetrics } from '../metrics/batch-metrics';
+import { createBatchDeps } from './batch-runtime';
 
 // The composition root. One function builds any of the hub's processes from its roles:
 //   loanhub start   api + relay + results + workers for every core + simulators (one process)
@@ -41,9 +46,18 @@ export interface HubRoles {
   readonly results: boolean;
   readonly workers: readonly Core[];
   readonly simulators: boolean;
+  /** The nightly mainframe batch's schedule (and, with simulators, the embedded mainframe). */
+  readonly batch?: boolean;
 }
 
-export const ALL_ROLES: HubRoles = { api: true, relay: true, results: true, workers: CORES, simulators: true };
+export const ALL_ROLES: HubRoles = {
+  api: true,
+  relay: true,
+  results: true,
+  workers: CORES,
+  simulators: true,
+  batch: true,
+};
 
 export interface RunningHub {
   /** The API's base URL, or the metrics/health URL of a worker process. */
@@ -54,6 +68,9 @@ export interface RunningHub {
   readonly issuer: EmbeddedIssuer;
   readonly simulators: readonly CoreSimulator[];
   readonly metrics: HubMetrics;
+  /** The embedded mainframe simulator (start on its defaults), and the night's scheduler when it runs. */
+  readonly mainframe: MainframeService | null;
+  readonly scheduler: NightScheduler | null;
   stop(): Promise<void>;
 }
 
@@ -108,6 +125,49 @@ export async function startHub(opts: StartHubOptions): Promise<RunningHub> {
       w.start();
       stack.push(() => w.stop());
       webhooks = w;
+    }
+
+    // The nightly mainframe batch: on the embedded defaults a simulated mainframe served over SFTP by
+    // the ssh2 server (the hub connects to it like to the real one); with LOANHUB_MAINFRAME_SFTP_URL the
+    // bank's server and no simulator. `loanhub start` runs the schedule; production runs `batch schedule`.
+    let mainframe: MainframeService | null = null;
+    let scheduler: NightScheduler | null = null;
+    if (store && roles.relay) {
+      const batchMetrics = createBatchMetrics(metrics.registry, store.batch);
+      if (roles.batch) {
+        const settings = batchSettingsFromEnv(env);
+        if (roles.simulators && !settings.sftp) {
+          const m = await startMainframeService({
+            dataDir: config.dataDir,
+            page: settings.page,
+            host: config.host,
+            sftpPort: Number(env.LOANHUB_MAINFRAME_SIM_PORT || 0),
+            log: (msg, fields) => logger.child({ part: 'mainframe-simulator' }).info(fields ?? {}, msg),
+          });
+          stack.push(() => m.close());
+          mainframe = m;
+        }
+        if (settings.schedule) {
+          const { deps } = createBatchDeps({
+            env,
+            config,
+            store,
+            logger,
+            now,
+            metrics: batchMetrics,
+            onEventWritten: () => webhooks?.notify(),
+            settings,
+          });
+          const s = createNightScheduler(deps, {
+            cutoffMinute: settings.cutoffMinute,
+            deadlineMinute: settings.deadlineMinute,
+            cron: settings.tickCron,
+          });
+          s.start();
+          stack.push(() => s.stop());
+          scheduler = s;
+        }
+      }
     }
 
     const simulators = roles.simulators
@@ -268,7 +328,7 @@ export async function startHub(opts: StartHubOptions): Promise<RunningHub> {
       },
       'loanhub is up',
     );
-    return { url, store, transport, relay, issuer, simulators, metrics, stop: stopAll };
+    return { url, store, transport, relay, issuer, simulators, metrics, mainframe, scheduler, stop: stopAll };
   } catch (err) {
     await stopAll();
     throw err;

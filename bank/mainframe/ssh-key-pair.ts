@@ -91,7 +91,8 @@ function readOrGenerate(file: string, comment: string): string {
 function generateParsableKeyPair(comment: string): { private: string; public: string } {
   for (let attempt = 1; attempt <= 4; attempt++) {
     const pair = utils.generateKeyPairSync('ed25519', { comment });
-    if (!(utils.parseKey(pair.private) instanceof Error) && !(utils.parseKey(pair.public) instanceof Error)) return pair;
+    if (!(utils.parseKey(pair.private) instanceof Error) && !(utils.parseKey(pair.public) instanceof Error))
+      return pair;
   }
   throw new SshServerError('ssh_key_invalid', 'ssh2 generated four ed25519 keys it cannot read back');
 }

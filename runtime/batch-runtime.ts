@@ -1,0 +1,52 @@
+import fs from 'node:fs';
+import { embeddedConnectionFile } from '../bank/mainframe/mainframe-service';
+import type { BatchDeps, BatchProgress } from '../batch/batch-deps';
+import { batchSettingsFromEnv, type BatchSettings } from '../batch/batch-settings';
+import { parseSftpSettings, type SftpSettings } from '../batch/sftp-settings';
+import { createSsh2SftpConnector } from '../batch/ssh2-sftp-agent';
+import { loadBusinessCalendar } from '../config/business-calendar-file';
+import type { HubConfig } from '../config/config';
+import type { Logger } from '../logging/logger';
+import type { BatchMetrics } from '../metrics/batch-metrics';
+import type { PaymentStore } from '../store/store-port';
+
+// Builds the batch bridge's dependencies for a process: the SFTP endpoint is LOANHUB_MAINFRAME_SFTP_URL
+// when set, else the embedded mainframe simulator's (what `loanhub start` wrote under the data dir).
+
+export function sftpSettingsFor(settings: BatchSettings, dataDir: string): SftpSettings | null {
+  if (settings.sftp) return settings.sftp;
+  const file = embeddedConnectionFile(dataDir);
+  if (!fs.existsSync(file)) return null;
+  const c = JSON.parse(fs.readFileSync(file, 'utf8')) as { url: string; keyFile: string; hostFingerprint: string };
+  return parseSftpSettings(c.url, c.keyFile, c.hostFingerprint);
+}
+
+export function createBatchDeps(opts: {
+  readonly env: NodeJS.ProcessEnv;
+  readonly config: HubConfig;
+  readonly store: PaymentStore;
+  readonly logger: Logger;
+  readonly now?: () => Date;
+  readonly metrics?: BatchMetrics;
+  readonly onEventWritten?: () => void;
+  readonly progress?: BatchProgress;
+  readonly settings?: BatchSettings;
+}): { deps: BatchDeps; settings: BatchSettings } {
+  const settings = opts.settings ?? batchSettingsFromEnv(opts.env);
+  const sftp = sftpSettingsFor(settings, opts.config.dataDir);
+  const deps: BatchDeps = {
+    store: opts.store,
+    connector: sftp ? createSsh2SftpConnector(sftp) : null,
+    page: settings.page,
+    dataDir: opts.config.dataDir,
+    timeZone: opts.config.timeZone,
+    calendar: loadBusinessCalendar(opts.env),
+    now: opts.now ?? ((): Date => new Date()),
+    logger: opts.logger.child({ part: 'batch' }),
+    retry: settings.retry,
+    ...(opts.metrics ? { metrics: opts.metrics } : {}),
+    ...(opts.onEventWritten ? { onEventWritten: opts.onEventWritten } : {}),
+    ...(opts.progress ? { progress: opts.progress } : {}),
+  };
+  return { deps, settings };
+}
