@@ -1,3 +1,4 @@
+import type { BusinessCalendar } from '../domain/business-calendar';
 import { randomUUID } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import helmet from 'helmet';
@@ -34,6 +35,8 @@ export interface ApiDeps {
   readonly logger: Logger;
   readonly metrics: HubMetrics;
   readonly timeZone: string;
+  /** The bank's business calendar (weekends, holidays); every day is a business day when absent. */
+  readonly calendar?: BusinessCalendar;
   readonly maxAmountMinor: bigint;
   readonly idempotencyTtlMs: number;
   readonly readiness: () => Promise<Record<string, boolean>>;
@@ -127,6 +130,7 @@ export function createApiApp(deps: ApiDeps): express.Express {
     metrics: deps.metrics,
     lock: createIdempotencyLock(),
     timeZone: deps.timeZone,
+    ...(deps.calendar ? { calendar: deps.calendar } : {}),
     maxAmountMinor: deps.maxAmountMinor,
     idempotencyTtlMs: deps.idempotencyTtlMs,
     now,

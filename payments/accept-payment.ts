@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { ChannelPolicy } from '../channels/channel-policy';
+import { EVERY_DAY, type BusinessCalendar } from '../domain/business-calendar';
 import { businessDateWithCutoff } from '../domain/business-date';
 import type { Channel, Core } from '../domain/channel';
 import { coreForLoan } from '../domain/core-routing';
@@ -45,6 +46,8 @@ export interface StoredResponse {
 export interface AcceptPaymentDeps {
   readonly store: PaymentStore;
   readonly timeZone: string;
+  /** Weekends and holidays: a payment taken on a non-business day carries the next business date. */
+  readonly calendar?: BusinessCalendar;
   readonly idempotencyTtlMs: number;
   readonly now: () => Date;
   readonly logger: Logger;
@@ -70,7 +73,9 @@ export async function acceptPayment(deps: AcceptPaymentDeps, cmd: AcceptPaymentC
   const limits = cmd.policy.limits[cmd.request.currency];
   if (!limits) throw new Error(`channel ${cmd.channel} has no limits for ${cmd.request.currency}`);
   const at = now.toISOString();
-  const businessDate = businessDateWithCutoff(now, deps.timeZone, cmd.policy.paymentCutoff);
+  const businessDate = (deps.calendar ?? EVERY_DAY).onOrAfter(
+    businessDateWithCutoff(now, deps.timeZone, cmd.policy.paymentCutoff),
+  );
   const paymentId = newPaymentId();
   // A receipt number is random; on the rare clash the store writes nothing and we draw another.
   for (let draw = 0; draw < 5; draw += 1) {

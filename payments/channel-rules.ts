@@ -1,4 +1,5 @@
 import type { ChannelPolicy } from '../channels/channel-policy';
+import { EVERY_DAY, type BusinessCalendar } from '../domain/business-calendar';
 import { businessDateOf, localMinuteOf } from '../domain/business-date';
 import { HubError } from '../domain/errors';
 import { formatAmount, type Currency, type MinorUnits } from '../domain/money';
@@ -99,7 +100,13 @@ export function everyProblem(problems: readonly HubError[]): HubError {
 }
 
 /** Why this channel may not reverse this payment now, or null when it may. Checked inside the store's transaction too. */
-export function reversalRefusal(policy: ChannelPolicy, payment: Payment, now: Date, timeZone: string): HubError | null {
+export function reversalRefusal(
+  policy: ChannelPolicy,
+  payment: Payment,
+  now: Date,
+  timeZone: string,
+  calendar: BusinessCalendar = EVERY_DAY,
+): HubError | null {
   if (!policy.reversalAllowed)
     return new HubError('reversal_not_allowed', `channel ${policy.channel} may not reverse payments`);
   if (payment.status === 'POSTED' || payment.status === 'POST_REJECTED') {
@@ -110,7 +117,8 @@ export function reversalRefusal(policy: ChannelPolicy, payment: Payment, now: Da
       paymentStatus: payment.status,
     });
   }
-  const today = businessDateOf(now, timeZone);
+  // On a weekend or holiday the day's payments carry the next business date: that is "today" for them.
+  const today = calendar.onOrAfter(businessDateOf(now, timeZone));
   if (payment.businessDate !== today || localMinuteOf(now, timeZone) >= policy.reversalUntil) {
     return new HubError(
       'reversal_window_closed',

@@ -4,6 +4,7 @@ import { HubError } from '../domain/errors';
 import type { Logger } from '../logging/logger';
 import type { PaymentStore } from '../store/store-port';
 import { fingerprintOf, replayOrConflict, type StoredResponse } from './accept-payment';
+import type { BusinessCalendar } from '../domain/business-calendar';
 import { reversalRefusal } from './channel-rules';
 import { coreCommandRow } from './core-command';
 import { paymentEventRow } from './payment-event';
@@ -29,6 +30,7 @@ export async function reversePayment(
   deps: {
     store: PaymentStore;
     timeZone: string;
+    calendar?: BusinessCalendar;
     now: () => Date;
     logger: Logger;
     idempotencyTtlMs: number;
@@ -50,7 +52,10 @@ export async function reversePayment(
     at: now.toISOString(),
     guard: (before) => {
       // Another channel's payment is "not found": its existence is not revealed.
-      refusal = before.channel !== cmd.channel ? notFound() : reversalRefusal(cmd.policy, before, now, deps.timeZone);
+      refusal =
+        before.channel !== cmd.channel
+          ? notFound()
+          : reversalRefusal(cmd.policy, before, now, deps.timeZone, deps.calendar);
       if (!refusal && before.status === 'REVERSAL_PENDING') {
         refusal = new HubError('payment_not_reversible', 'a reversal of this payment is already in progress', {
           paymentStatus: before.status,

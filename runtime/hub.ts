@@ -1,3 +1,4 @@
+import { loadBusinessCalendar } from '../config/business-calendar-file';
 import http, { type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -300,6 +301,7 @@ export async function startHub(opts: StartHubOptions): Promise<RunningHub> {
         inquire,
         logger,
         timeZone: config.timeZone,
+        calendar: loadBusinessCalendar(env),
         maxAmountMinor: config.maxAmountMinor,
         idempotencyTtlMs: config.idempotencyTtlHours * 3600_000,
         readiness: async () => ({

@@ -1,3 +1,4 @@
+import type { BusinessCalendar } from '../../domain/business-calendar';
 import type { Response, Router } from 'express';
 import { HubError } from '../../domain/errors';
 import { PAYMENT_ID_PATTERN } from '../../domain/ids';
@@ -22,6 +23,7 @@ export interface PaymentRouteDeps {
   readonly metrics: HubMetrics;
   readonly lock: IdempotencyLock;
   readonly timeZone: string;
+  readonly calendar?: BusinessCalendar;
   readonly maxAmountMinor: bigint;
   readonly idempotencyTtlMs: number;
   readonly now: () => Date;
@@ -34,6 +36,7 @@ export function mountPaymentRoutes(router: Router, kit: ChannelRouteKit, deps: P
   const useCaseDeps = {
     store: deps.store,
     timeZone: deps.timeZone,
+    ...(deps.calendar ? { calendar: deps.calendar } : {}),
     idempotencyTtlMs: deps.idempotencyTtlMs,
     now: deps.now,
     logger: deps.logger,
