@@ -23,6 +23,7 @@ need=()
 [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || need+=(rabbitmq-server)
 [ -x /usr/sbin/sshd ] || need+=(openssh-server)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql-15)
+[ -x /usr/bin/chromium ] || need+=(chromium)   # the /ops page's browser test (playwright-core drives it)
 if [ ${#need[@]} -gt 0 ]; then
   t=$(now); log "installing ${need[*]}"
   made_policy=
