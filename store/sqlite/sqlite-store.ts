@@ -20,6 +20,7 @@ import type {
 import { BATCH_MIGRATIONS } from './batch-migrations';
 import { groupCommit } from './group-commit';
 import { createSqliteBatchStore } from './sqlite-batch-store';
+import { createSqliteReportStore } from './sqlite-report-store';
 import { MIGRATIONS, migrate } from './sqlite-migrations';
 
 // The embedded store: one SQLite file in WAL mode with synchronous=FULL, so a 201 survives a SIGKILL
@@ -210,6 +211,7 @@ export function openSqliteStore(opts: { file: string; synchronous?: 'FULL' | 'NO
   return Object.freeze({
     kind: 'sqlite' as const,
     batch,
+    reports: createSqliteReportStore(db),
     acceptPayment: async (input: AcceptPaymentInput): Promise<AcceptOutcome> => {
       try {
         return await accept(input);
