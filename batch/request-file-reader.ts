@@ -37,11 +37,14 @@ export async function readRequestFile(opts: {
   const computed = emptyTotals();
   let header: RequestHeader | null = null;
   let trailer: RequestTrailer | null = null;
+  let trailerAt = { record: 0, offset: 0 };
   let lastRecord = 0;
+  let lastOffset = 0;
   let lastId = '';
   try {
     for await (const r of fixedRecords(opts.path, REQUEST_LRECL, opts.name)) {
       lastRecord = r.record;
+      lastOffset = r.offset;
       const where = { file: opts.name, record: r.record, offset: r.offset };
       const type = recordTypeOf(r.bytes, opts.page);
       try {
@@ -71,6 +74,7 @@ export async function readRequestFile(opts: {
           opts.onDetail?.(d, r.record);
         } else if (type === 'T') {
           trailer = decodeRequestTrailer(r.bytes, opts.page, where);
+          trailerAt = { record: r.record, offset: r.offset };
         } else {
           problem(
             new BatchError('RECORD_TYPE', `unknown record type ${JSON.stringify(type)}`, {
@@ -90,10 +94,14 @@ export async function readRequestFile(opts: {
   }
   if (!trailer) {
     problem(
-      new BatchError('TRAILER_MISSING', 'the file has no trailer record', { file: opts.name, record: lastRecord }),
+      new BatchError('TRAILER_MISSING', 'the file has no trailer record', {
+        file: opts.name,
+        record: lastRecord,
+        offset: lastOffset,
+      }),
     );
   } else {
-    compareTotals(opts.name, lastRecord, trailer, computed, problem);
+    compareTotals(opts.name, trailerAt, trailer, computed, problem);
   }
   if (header && header.fileName !== opts.name && opts.name.startsWith('LHUB.')) {
     problem(
@@ -107,19 +115,29 @@ export async function readRequestFile(opts: {
   return { file: opts.name, header, trailer, computed, problems };
 }
 
+// Byte offsets of the trailer's fields within the record (request-trailer-record.ts), so a mismatch
+// points at the stated figure itself.
+const TRAILER_FIELD_OFFSETS = { 'RECORD-COUNT': 1, 'TOTAL-PEN': 10, 'TOTAL-USD': 19, 'HASH-TOTAL': 28 } as const;
+
 function compareTotals(
   file: string,
-  record: number,
+  trailerAt: { record: number; offset: number },
   stated: RequestTrailer,
   computed: ControlTotals,
   problem: (e: BatchError) => void,
 ): void {
-  const at = { file, record };
+  const at = (
+    field: keyof typeof TRAILER_FIELD_OFFSETS,
+  ): { file: string; record: number; offset: number; field: string } => ({
+    file,
+    record: trailerAt.record,
+    offset: trailerAt.offset + TRAILER_FIELD_OFFSETS[field],
+    field,
+  });
   if (stated.recordCount !== computed.recordCount) {
     problem(
       new BatchError('COUNT_MISMATCH', 'RECORD-COUNT differs from the details in the file', {
-        ...at,
-        field: 'RECORD-COUNT',
+        ...at('RECORD-COUNT'),
         stated: String(stated.recordCount),
         computed: String(computed.recordCount),
       }),
@@ -132,8 +150,7 @@ function compareTotals(
     if (s !== c) {
       problem(
         new BatchError('TOTAL_MISMATCH', `${field} differs from the sum of the details`, {
-          ...at,
-          field,
+          ...at(field),
           stated: formatMinor(s),
           computed: formatMinor(c),
         }),
@@ -143,8 +160,7 @@ function compareTotals(
   if (stated.hashTotal !== computed.hashTotal) {
     problem(
       new BatchError('HASH_MISMATCH', 'HASH-TOTAL differs from the sum of the loan numbers', {
-        ...at,
-        field: 'HASH-TOTAL',
+        ...at('HASH-TOTAL'),
         stated: stated.hashTotal.toString(),
         computed: computed.hashTotal.toString(),
       }),

@@ -40,11 +40,14 @@ export async function readResponseFile(opts: {
   const computed = { postedCount: 0, rejectedCount: 0, postedPen: 0n, postedUsd: 0n };
   let header: ResponseHeader | null = null;
   let trailer: ResponseTrailer | null = null;
+  let trailerAt = { record: 0, offset: 0 };
   let lastRecord = 0;
+  let lastOffset = 0;
   const seen = new Set<string>();
   try {
     for await (const r of fixedRecords(opts.path, RESPONSE_LRECL, opts.name)) {
       lastRecord = r.record;
+      lastOffset = r.offset;
       const where = { file: opts.name, record: r.record, offset: r.offset };
       const type = recordTypeOf(r.bytes, opts.page);
       try {
@@ -71,6 +74,7 @@ export async function readResponseFile(opts: {
           await opts.onDetail?.(d, r.record);
         } else if (type === 'T') {
           trailer = decodeResponseTrailer(r.bytes, opts.page, where);
+          trailerAt = { record: r.record, offset: r.offset };
         } else {
           problem(
             new BatchError('RECORD_TYPE', `unknown record type ${JSON.stringify(type)}`, {
@@ -90,10 +94,21 @@ export async function readResponseFile(opts: {
   }
   if (!trailer) {
     problem(
-      new BatchError('TRAILER_MISSING', 'the file has no trailer record', { file: opts.name, record: lastRecord }),
+      new BatchError('TRAILER_MISSING', 'the file has no trailer record', {
+        file: opts.name,
+        record: lastRecord,
+        offset: lastOffset,
+      }),
     );
   } else {
-    const at = { file: opts.name, record: lastRecord };
+    // Byte offsets of the trailer's fields (response-trailer-record.ts): a mismatch points at the figure.
+    const offsets = { 'POSTED-COUNT': 1, 'REJECTED-COUNT': 10, 'POSTED-PEN': 19, 'POSTED-USD': 28 } as const;
+    const at = (field: keyof typeof offsets): { file: string; record: number; offset: number; field: string } => ({
+      file: opts.name,
+      record: trailerAt.record,
+      offset: trailerAt.offset + offsets[field],
+      field,
+    });
     for (const [field, s, c] of [
       ['POSTED-COUNT', trailer.postedCount, computed.postedCount],
       ['REJECTED-COUNT', trailer.rejectedCount, computed.rejectedCount],
@@ -101,8 +116,7 @@ export async function readResponseFile(opts: {
       if (s !== c) {
         problem(
           new BatchError('COUNT_MISMATCH', `${field} differs from the details`, {
-            ...at,
-            field,
+            ...at(field),
             stated: String(s),
             computed: String(c),
           }),
@@ -117,8 +131,7 @@ export async function readResponseFile(opts: {
         if (s !== c) {
           problem(
             new BatchError('TOTAL_MISMATCH', `${field} differs from the request amounts of the posted details`, {
-              ...at,
-              field,
+              ...at(field),
               stated: formatMinor(s),
               computed: formatMinor(c),
             }),
