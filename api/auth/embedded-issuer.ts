@@ -11,6 +11,11 @@ import type { ChannelCatalogue } from '../../channels/channel-catalogue';
 
 export const SCOPES = ['loans:read', 'payments:write', 'payments:reverse'] as const;
 export type Scope = (typeof SCOPES)[number];
+/** The operations console's scope (the /ops page): never granted to a channel client. */
+export const OPS_SCOPE = 'ops:read';
+export type IssuerScope = Scope | typeof OPS_SCOPE;
+/** The embedded issuer's one non-channel client: operations, which may only read (/ops). */
+export const OPS_CLIENT_ID = 'ops-console';
 
 interface StoredKey {
   readonly kid: string;
@@ -41,7 +46,12 @@ export interface EmbeddedIssuer {
   clients(): readonly { clientId: string; channel: string }[];
   clientSecret(clientId: string): string | undefined;
   authenticateClient(clientId: string, secret: string): boolean;
-  issueToken(clientId: string, scopes?: readonly Scope[]): Promise<IssuedToken>;
+  /** The operations client (not a channel, so absent from clients()): id and secret for POST /oauth/token. */
+  opsClient(): { readonly clientId: string; readonly secret: string };
+  /** The scopes a client may be given: the channel scopes, or only ops:read for the ops client. */
+  scopesOf(clientId: string): readonly IssuerScope[];
+  /** Without scopes: every scope the client may have. A scope the client may not have throws. */
+  issueToken(clientId: string, scopes?: readonly IssuerScope[]): Promise<IssuedToken>;
 }
 
 export async function openEmbeddedIssuer(opts: {
@@ -65,6 +75,18 @@ export async function openEmbeddedIssuer(opts: {
     ),
   );
 
+  const ops = await loadOrCreate<StoredClient>(path.join(dir, 'ops-client.json'), async () => ({
+    clientId: OPS_CLIENT_ID,
+    channel: '',
+    secret: randomBytes(24).toString('base64url'),
+  }));
+  const secretOf = (clientId: string): string | undefined =>
+    clientId === ops.clientId ? ops.secret : clients.find((c) => c.clientId === clientId)?.secret;
+  const scopesOf = (clientId: string): readonly IssuerScope[] => {
+    if (clientId === ops.clientId) return [OPS_SCOPE];
+    return clients.some((c) => c.clientId === clientId) ? SCOPES : [];
+  };
+
   // The key file can change under a running hub (`loanhub keys rotate`): re-read it when its mtime moves.
   let state = await readKeys(keysFile);
   const refresh = async (): Promise<void> => {
@@ -79,15 +101,21 @@ export async function openEmbeddedIssuer(opts: {
     refresh,
     clients: () => clients.map(({ clientId, channel }) => ({ clientId, channel })),
     clientSecret: (clientId: string) => clients.find((c) => c.clientId === clientId)?.secret,
+    opsClient: () => ({ clientId: ops.clientId, secret: ops.secret }),
+    scopesOf,
     authenticateClient(clientId: string, secret: string): boolean {
-      const client = clients.find((c) => c.clientId === clientId);
-      if (!client) return false;
-      const a = createHash('sha256').update(client.secret).digest();
+      const known = secretOf(clientId);
+      if (known === undefined) return false;
+      const a = createHash('sha256').update(known).digest();
       const b = createHash('sha256').update(secret).digest();
       return timingSafeEqual(a, b);
     },
-    async issueToken(clientId: string, scopes: readonly Scope[] = SCOPES): Promise<IssuedToken> {
-      if (!clients.some((c) => c.clientId === clientId)) throw new Error(`unknown client ${clientId}`);
+    async issueToken(clientId: string, asked?: readonly IssuerScope[]): Promise<IssuedToken> {
+      const allowed = scopesOf(clientId);
+      if (allowed.length === 0) throw new Error(`unknown client ${clientId}`);
+      const scopes = asked ?? allowed;
+      const refused = scopes.filter((s) => !allowed.includes(s));
+      if (refused.length > 0) throw new Error(`client ${clientId} may not have scope ${refused.join(' ')}`);
       await refresh();
       const scope = scopes.join(' ');
       const token = await new SignJWT({ client_id: clientId, scope })

@@ -1,7 +1,7 @@
 import express, { type Request, type Response, type NextFunction, type Router } from 'express';
 import { HubError } from '../../domain/errors';
 import type { Logger } from '../../logging/logger';
-import { SCOPES, type EmbeddedIssuer, type Scope } from './embedded-issuer';
+import type { EmbeddedIssuer, IssuerScope } from './embedded-issuer';
 
 // POST /oauth/token (client credentials, RFC 6749 §4.4) and GET /.well-known/jwks.json for the
 // embedded issuer. Client authentication by HTTP Basic or by client_id/client_secret in the form.
@@ -31,7 +31,7 @@ export function embeddedIssuerRoutes(deps: { issuer: EmbeddedIssuer; logger: Log
           );
           throw new HubError('invalid_client', 'client authentication failed', { error: 'invalid_client' });
         }
-        const scopes = requestedScopes(form.scope);
+        const scopes = requestedScopes(form.scope, deps.issuer.scopesOf(creds.id));
         const token = await deps.issuer.issueToken(creds.id, scopes);
         deps.logger.info(
           { requestId: res.locals.requestId, clientId: creds.id, scope: token.scope },
@@ -60,16 +60,21 @@ function clientCredentials(req: Request, form: Record<string, unknown>): { id: s
   return null;
 }
 
-function requestedScopes(raw: unknown): Scope[] {
-  if (raw === undefined || raw === '') return [...SCOPES];
+/** The scopes asked for, each one the client may have (a channel client never gets ops:read, nor the reverse). */
+function requestedScopes(raw: unknown, allowed: readonly IssuerScope[]): IssuerScope[] {
+  if (raw === undefined || raw === '') return [...allowed];
   if (typeof raw !== 'string')
     throw new HubError('invalid_grant_request', 'scope must be a space-separated string', { error: 'invalid_scope' });
   const asked = raw.split(' ').filter(Boolean);
-  const unknown = asked.filter((s) => !(SCOPES as readonly string[]).includes(s));
+  const unknown = asked.filter((s) => !(allowed as readonly string[]).includes(s));
   if (unknown.length > 0) {
-    throw new HubError('invalid_grant_request', `unknown scope(s): ${unknown.join(' ').slice(0, 100)}`, {
-      error: 'invalid_scope',
-    });
+    throw new HubError(
+      'invalid_grant_request',
+      `scope(s) unknown or not granted to this client: ${unknown.join(' ').slice(0, 100)}`,
+      {
+        error: 'invalid_scope',
+      },
+    );
   }
-  return asked as Scope[];
+  return asked as IssuerScope[];
 }
