@@ -66,6 +66,8 @@ export const ERROR_CATALOGUE = {
   json_too_many_keys: { status: 400, title: 'The JSON body has too many keys' },
   unknown_query_parameter: { status: 400, title: 'The query has a parameter this endpoint does not accept' },
   suspicious_input: { status: 400, title: 'The request carries characters or patterns that are not accepted' },
+  // ops and reports
+  invalid_business_date: { status: 400, title: 'The date must be a business date as YYYY-MM-DD' },
   rate_limited: { status: 429, title: 'Too many requests; retry after the time in Retry-After' },
   // resources
   not_found: { status: 404, title: 'No such endpoint' },
