@@ -19,6 +19,8 @@ import { loadConfig } from '../config/config';
 import { CORES, isCore, type Core } from '../domain/channel';
 import { createLogger } from '../logging/logger';
 import { createBatchDeps } from '../runtime/batch-runtime';
+import { serveBatchEndpoints } from '../runtime/batch-endpoints';
+import { parsePort } from './start-command';
 import { openSqliteStore } from '../store/sqlite/sqlite-store';
 import type { BatchFile } from '../store/batch-store-port';
 import { createBatchMetrics } from '../metrics/batch-metrics';
@@ -361,8 +363,13 @@ export function registerBatchCommands(program: Command): void {
     .description(
       'run the night unattended (node-cron in the bank time zone): build and send after the cutoff, poll responses, catch up',
     )
+    .option(
+      '--port <n>',
+      'serve /healthz, /readyz and /metrics on this port (0: any free port; default: none)',
+      parsePort,
+    )
     .addHelpText('after', ENV_HELP)
-    .action(async () => {
+    .action(async (opts: { port?: number }) => {
       const config = loadConfig();
       const logger = createLogger({ level: config.logLevel });
       const store = openSqliteStore({ file: path.join(config.dataDir, 'hub.db') });
@@ -381,13 +388,27 @@ export function registerBatchCommands(program: Command): void {
         cron: settings.tickCron,
       });
       scheduler.start();
+      let scheduling = true;
+      const endpoints =
+        opts.port === undefined
+          ? null
+          : await serveBatchEndpoints({
+              port: opts.port,
+              host: config.host,
+              registry: metrics.registry,
+              storeReady: () => store.ping().then(() => true),
+              scheduling: () => scheduling,
+            });
       process.stderr.write(
-        `loanhub: batch schedule running (cutoff ${process.env.LOANHUB_BATCH_CUTOFF ?? '23:30'} ${config.timeZone}); Ctrl-C stops it\n`,
+        `loanhub: batch schedule running (cutoff ${process.env.LOANHUB_BATCH_CUTOFF ?? '23:30'} ${config.timeZone})` +
+          `${endpoints ? `; /healthz, /readyz, /metrics on ${endpoints.url}` : ''}; Ctrl-C stops it\n`,
       );
       await new Promise<void>((resolve) => {
         const stop = (): void => {
+          scheduling = false;
           void scheduler
             .stop()
+            .then(() => endpoints?.close())
             .then(() => store.close())
             .then(resolve);
         };

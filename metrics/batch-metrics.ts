@@ -69,7 +69,7 @@ export function createBatchMetrics(registry: Registry, store?: BatchStore): Batc
       registers: [registry],
     }),
     responseOverdue: new Gauge({
-      name: 'loanhub_batch_response_overdue',
+      name: 'loanhub_batch_files_overdue',
       help: 'Request files of a core whose response is past its deadline (alert when > 0)',
       labelNames: ['core'],
       registers: [registry],

@@ -325,7 +325,7 @@ describe('compute', () => {
     const services = text(compute().locals.services);
     expect(services).toContain('serve = { command = ["serve", "--port"');
     expect(services).toContain('"work-${core}" => { command = ["work", "--core", core');
-    expect(services).toContain('batch = { command = ["batch", "schedule"]');
+    expect(services).toContain('batch = { command = ["batch", "schedule", "--port", tostring(var.metrics_port)]');
     expect(compute().locals.cores).toEqual([...CORES]);
     const serve = resource(compute(), 'aws_ecs_service', 'serve');
     expect(block(serve, 'load_balancer').target_group_arn).toBe('${var.target_group_arn}');
@@ -343,8 +343,8 @@ describe('compute', () => {
     const hub = text(compute().locals.hub_container);
     expect(hub).toMatch(/fetch\('http:\/\/127\.0\.0\.1:\$\{p\}\/healthz'\)/);
     expect(hub).toContain('[for p in [s.port] : {');
-    // serve and the workers have a port; the batch scheduler has none yet (see terraform/README.md).
-    expect(text(compute().locals.services)).toContain('port = null');
+    // Every process has a port: serve, the workers and the batch scheduler (`batch schedule --port`).
+    expect(text(compute().locals.services)).not.toContain('port = null');
     const tg = resource(tree.dir('modules/edge'), 'aws_lb_target_group', 'serve');
     expect(block(tg, 'health_check')).toMatchObject({ path: '/readyz', protocol: 'HTTP' });
   });

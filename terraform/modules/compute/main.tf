@@ -79,8 +79,9 @@ locals {
   services = merge(
     { serve = { command = ["serve", "--port", tostring(var.hub_port)], port = var.hub_port, cpu = var.serve.cpu, memory = var.serve.memory } },
     { for core in local.cores : "work-${core}" => { command = ["work", "--core", core, "--port", tostring(var.metrics_port)], port = var.metrics_port, cpu = var.work.cpu, memory = var.work.memory } },
-    # `loanhub batch schedule` serves no HTTP yet (issue 9): no port, no health check, no scrape.
-    { batch = { command = ["batch", "schedule"], port = null, cpu = var.batch.cpu, memory = var.batch.memory } },
+    # `loanhub batch schedule --port` serves /healthz, /readyz and /metrics (its container health check and
+    # the metrics agent's scrape, as for the workers); /readyz does not depend on the mainframe.
+    { batch = { command = ["batch", "schedule", "--port", tostring(var.metrics_port)], port = var.metrics_port, cpu = var.batch.cpu, memory = var.batch.memory } },
   )
   environment_of = merge(
     { serve = local.environment.serve, batch = local.environment.batch },
