@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { readCoreLoans } from '../adapters/core-simulators';
+import { readCoreLoans } from '../bank/cores/sample-loans';
 import { loadConfig } from '../config/config';
 import { formatAmount } from '../domain/money';
 

@@ -1,16 +1,11 @@
 import path from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { CORE_DEFAULT_URLS, coreUrlEnvName } from '../adapters/core-adapters';
-import {
-  DEFAULT_SIMULATOR_PORTS,
-  FAULT_MODES,
-  getSimulatorFault,
-  setSimulatorFault,
-  startCoreSimulators,
-  type FaultMode,
-} from '../adapters/core-simulators';
+import { FAULT_MODES, getSimulatorFault, setSimulatorFault, type FaultMode } from '../bank/cores/core-faults';
+import { DEFAULT_SIMULATOR_PORTS, startCoreSimulators } from '../bank/cores/core-simulator-server';
 import { CORES, isCore, type Core } from '../domain/channel';
 import { registerSimulateMainframe } from './simulate-mainframe-command';
+import { registerSimulateSettlement } from './simulate-settlement-command';
 
 // `loanhub simulate cores` runs the three loan-core simulators on their own (issue 6: API, workers and
 // cores as separate processes); `loanhub simulate fault` injects a fault into a running one.
@@ -75,6 +70,7 @@ export function registerSimulateCommands(program: Command): void {
     .command('simulate')
     .description('simulators of the bank side: loan cores (run them, inject faults) and the mainframe');
   registerSimulateMainframe(simulate);
+  registerSimulateSettlement(simulate);
 
   simulate
     .command('cores')

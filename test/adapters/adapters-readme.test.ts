@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CASH_ERROR_STATUS } from '../../adapters/cash/cash-contract';
-import { SAMPLE_LOANS } from '../../adapters/core-simulators';
+import { SAMPLE_LOANS } from '../../bank/cores/sample-loans';
 import { MORTGAGE_ERRORS } from '../../adapters/mortgage/mortgage-contract';
 import { VEHICLE_RESULT_CODES } from '../../adapters/vehicle/vehicle-contract';
 

@@ -6,7 +6,7 @@ import {
   createCoreHttpExchange,
 } from '../../adapters/core-adapters';
 import { CoreUnavailableError } from '../../adapters/core-port';
-import { DEFAULT_SIMULATOR_PORTS } from '../../adapters/core-simulators';
+import { DEFAULT_SIMULATOR_PORTS } from '../../bank/cores/core-simulator-server';
 import { CORES } from '../../domain/channel';
 
 describe('adapter configuration from the environment', () => {

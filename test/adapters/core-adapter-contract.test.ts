@@ -10,13 +10,9 @@ import {
   type CoreOutcome,
   type ReversePaymentCommand,
 } from '../../adapters/core-port';
-import {
-  SAMPLE_LOANS,
-  readCoreLoans,
-  setSimulatorFault,
-  startCoreSimulator,
-  type CoreSimulator,
-} from '../../adapters/core-simulators';
+import { setSimulatorFault } from '../../bank/cores/core-faults';
+import { startCoreSimulator, type CoreSimulator } from '../../bank/cores/core-simulator-server';
+import { SAMPLE_LOANS, readCoreLoans } from '../../bank/cores/sample-loans';
 import { CORES, type Core } from '../../domain/channel';
 import { minorUnits, parseAmount, type Currency, type MinorUnits } from '../../domain/money';
 

@@ -2,12 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
-import {
-  getSimulatorFault,
-  setSimulatorFault,
-  startCoreSimulator,
-  type CoreSimulator,
-} from '../../adapters/core-simulators';
+import { getSimulatorFault, setSimulatorFault } from '../../bank/cores/core-faults';
+import { startCoreSimulator, type CoreSimulator } from '../../bank/cores/core-simulator-server';
 import { registerSimulateCommands } from '../../cli/simulate-command';
 
 function program(): { program: Command; out: string[]; err: string[] } {

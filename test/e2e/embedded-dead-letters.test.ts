@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { setSimulatorFault } from '../../adapters/core-simulators';
+import { setSimulatorFault } from '../../bank/cores/core-faults';
 import { parseMinorUnits } from '../../domain/money';
 import { api, eventually, sampleReference, startTestHub, type TestHub } from '../integration/hub-fixture';
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { SAMPLE_LOANS } from '../../adapters/core-simulators';
+import { SAMPLE_LOANS } from '../../bank/cores/sample-loans';
 import { CORES, type Channel, type Core } from '../../domain/channel';
 import { parseMinorUnits } from '../../domain/money';
 import { api, CHANNELS, eventually, sampleReference, startTestHub, type TestHub } from './hub-fixture';

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { SAMPLE_LOANS } from '../../adapters/core-simulators';
+import { SAMPLE_LOANS } from '../../bank/cores/sample-loans';
 import { parseSecret, verifyWebhook } from '../../webhooks/webhook-signature';
 import {
   api,

@@ -8,27 +8,27 @@ import type {
   SimulatedLedger,
   SimulatorAnswer,
   SimulatorRequest,
-} from '../core-simulators';
+} from '../core-simulator-contract';
 import {
   VEHICLE_GATEWAY_PATH,
   VEHICLE_RESULT_CODES,
   vehicleTokenFromEnv,
   type VehicleLoanStatus,
   type VehicleResultCode,
-} from './vehicle-contract';
+} from '../../../adapters/vehicle/vehicle-contract';
 import {
   decodeVehicleAmount,
   decodeVehicleCurrency,
   encodeVehicleAmount,
   encodeVehicleCurrency,
-} from './vehicle-fields';
+} from '../../../adapters/vehicle/vehicle-fields';
 import {
   VEHICLE_REQUEST_ROOT,
   VEHICLE_RESPONSE_ROOT,
   buildVehicleMessage,
   parseVehicleMessage,
   textField,
-} from './vehicle-message';
+} from '../../../adapters/vehicle/vehicle-message';
 
 // Simulator of the vehicle core: XML in, XML out, always HTTP 200 (except injected faults) with the
 // outcome in <ResultCode>.

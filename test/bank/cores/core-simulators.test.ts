@@ -5,20 +5,15 @@ import {
   basicAuthorization,
   DEFAULT_MORTGAGE_PASSWORD,
   DEFAULT_MORTGAGE_USERNAME,
-} from '../../adapters/mortgage/mortgage-contract';
-import {
-  SAMPLE_LOANS,
-  coreDatabasePath,
-  parseFaultRequest,
-  readCoreLoans,
-  setSimulatorFault,
-  startCoreSimulator,
-  startCoreSimulators,
-} from '../../adapters/core-simulators';
+} from '../../../adapters/mortgage/mortgage-contract';
+import { parseFaultRequest, setSimulatorFault } from '../../../bank/cores/core-faults';
+import { coreDatabasePath } from '../../../bank/cores/core-ledger';
+import { startCoreSimulator, startCoreSimulators } from '../../../bank/cores/core-simulator-server';
+import { SAMPLE_LOANS, readCoreLoans } from '../../../bank/cores/sample-loans';
 import { z } from 'zod';
-import { CORES } from '../../domain/channel';
-import { coreForLoan } from '../../domain/core-routing';
-import { parseAmount } from '../../domain/money';
+import { CORES } from '../../../domain/channel';
+import { coreForLoan } from '../../../domain/core-routing';
+import { parseAmount } from '../../../domain/money';
 
 const JsonObject = z.record(z.string(), z.unknown());
 async function jsonOf(response: Response | Promise<Response>): Promise<Record<string, unknown>> {

@@ -1,12 +1,12 @@
 import fc from 'fast-check';
+import { openSimulatedLedger } from '../../../bank/cores/core-ledger';
 import {
-  openSimulatedLedger,
-  startCoreSimulator,
   type ApplyResult,
   type ReverseResult,
   type SimulatorAnswer,
-} from '../../adapters/core-simulators';
-import { mortgageSimulatorContract } from '../../adapters/mortgage/mortgage-simulator';
+} from '../../../bank/cores/core-simulator-contract';
+import { startCoreSimulator } from '../../../bank/cores/core-simulator-server';
+import { mortgageSimulatorContract } from '../../../bank/cores/mortgage/mortgage-simulator';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -9,7 +9,7 @@ import type {
   SimulatedLedger,
   SimulatorAnswer,
   SimulatorRequest,
-} from '../core-simulators';
+} from '../core-simulator-contract';
 import {
   CASH_API_KEY_HEADER,
   CASH_ERROR_STATUS,
@@ -19,8 +19,8 @@ import {
   cashApiKeyFromEnv,
   type CashErrorCode,
   type CashLoanState,
-} from './cash-contract';
-import { centsFromJson, encodeCashJson } from './cash-json-codec';
+} from '../../../adapters/cash/cash-contract';
+import { centsFromJson, encodeCashJson } from '../../../adapters/cash/cash-json-codec';
 
 // Simulator of the cash-loan core: a single amount due per loan, in cents.
 

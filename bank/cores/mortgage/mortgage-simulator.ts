@@ -10,7 +10,7 @@ import type {
   SimulatedLedger,
   SimulatorAnswer,
   SimulatorRequest,
-} from '../core-simulators';
+} from '../core-simulator-contract';
 import {
   MORTGAGE_BUCKETS,
   MORTGAGE_ERRORS,
@@ -22,8 +22,8 @@ import {
   type MortgageBucket,
   type MortgageErrorCode,
   type MortgageStatus,
-} from './mortgage-contract';
-import { formatMortgageDecimal, parseMortgageInputDecimal } from './mortgage-decimal';
+} from '../../../adapters/mortgage/mortgage-contract';
+import { formatMortgageDecimal, parseMortgageInputDecimal } from '../../../adapters/mortgage/mortgage-decimal';
 
 // Simulator of the mortgage core: each loan owes interest, insurance and principal, and a payment
 // fills them in that order. A reversal gives each bucket back exactly what the payment took.

@@ -1,0 +1,216 @@
+import { mkdirSync } from 'node:fs';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { CORES, type Core } from '../../domain/channel';
+import { DEFAULT_SLOW_DELAY_MS, parseFaultRequest, type FaultState } from './core-faults';
+import { coreDatabasePath, openSimulatedLedger } from './core-ledger';
+import type { SimulatorAnswer } from './core-simulator-contract';
+import { CORE_SIMULATOR_CONTRACTS } from './core-simulator-contracts';
+
+// The HTTP server of a core simulator: the contract's handler over the ledger for the core's own routes,
+// and the admin routes under /_admin (faults) that tests and `loanhub simulate fault` use.
+
+export interface CoreSimulator {
+  readonly core: Core;
+  /** Origin the adapter talks to (e.g. http://127.0.0.1:8181); each contract adds its own path. */
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+export interface StartCoreSimulatorOptions {
+  readonly dataDir: string;
+  readonly port?: number;
+  readonly host?: string;
+  /** Where credentials are read from (same variables and defaults as the adapters); process.env by default. */
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+export const DEFAULT_SIMULATOR_PORTS: Readonly<Record<Core, number>> = Object.freeze({
+  cash: 8181,
+  mortgage: 8182,
+  vehicle: 8183,
+});
+
+const MAX_BODY_BYTES = 64 * 1024;
+const ADMIN_PREFIX = '/_admin/';
+
+function headerRecord(req: IncomingMessage): Record<string, string | string[] | undefined> {
+  return { ...req.headers };
+}
+
+function send(res: ServerResponse, answer: SimulatorAnswer): void {
+  if (res.destroyed) return;
+  res.writeHead(answer.status, {
+    'content-type': answer.contentType,
+    'content-length': Buffer.byteLength(answer.body),
+  });
+  res.end(answer.body);
+}
+
+function readBody(req: IncomingMessage): Promise<string | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        resolve(undefined);
+        req.removeAllListeners('data');
+        req.resume();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function jsonAnswer(status: number, value: unknown): SimulatorAnswer {
+  return { status, contentType: 'application/json', body: JSON.stringify(value) };
+}
+
+function publicUrl(host: string, port: number): string {
+  const reachable = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  return `http://${reachable.includes(':') ? `[${reachable}]` : reachable}:${port}`;
+}
+
+/** Starts one core's simulator: its ledger under `${dataDir}/cores/<core>.db` and its HTTP server. */
+export async function startCoreSimulator(core: Core, opts: StartCoreSimulatorOptions): Promise<CoreSimulator> {
+  const contract = CORE_SIMULATOR_CONTRACTS[core];
+  mkdirSync(join(opts.dataDir, 'cores'), { recursive: true });
+  const ledger = openSimulatedLedger(coreDatabasePath(opts.dataDir, core), contract);
+  const handler = contract.createHandler(ledger, opts.env ?? process.env);
+  let fault: FaultState = { mode: 'ok', delayMs: DEFAULT_SLOW_DELAY_MS, status: 503 };
+  let closing = false;
+  const pendingDelays = new Set<NodeJS.Timeout>();
+
+  function admin(method: string, path: string, body: string): SimulatorAnswer {
+    if (path !== '/_admin/fault') return jsonAnswer(404, { error: 'unknown admin endpoint' });
+    if (method === 'GET') return jsonAnswer(200, { core, ...fault });
+    if (method !== 'POST') return jsonAnswer(405, { error: 'use GET or POST' });
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(body);
+    } catch {
+      return jsonAnswer(400, { error: 'body is not JSON' });
+    }
+    const result = parseFaultRequest(parsed);
+    if (!result.ok) return jsonAnswer(400, { error: result.detail });
+    fault = result.value;
+    return jsonAnswer(200, { core, ...fault });
+  }
+
+  async function onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = new URL(req.url ?? '/', 'http://simulator').pathname;
+    const method = req.method ?? 'GET';
+    if (path.startsWith(ADMIN_PREFIX)) {
+      const body = await readBody(req);
+      send(res, body === undefined ? jsonAnswer(413, { error: 'body too large' }) : admin(method, path, body));
+      return;
+    }
+    const current = fault;
+    if (current.mode === 'down') {
+      // Looks like a dead host to the client: the connection drops without an answer.
+      req.socket.destroy();
+      return;
+    }
+    if (current.mode === 'error') {
+      send(res, { status: current.status, contentType: 'text/plain', body: 'injected fault\n' });
+      return;
+    }
+    const body = await readBody(req);
+    if (body === undefined) {
+      send(res, { status: 413, contentType: 'text/plain', body: 'request body too large\n' });
+      return;
+    }
+    if (current.mode === 'slow') {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          pendingDelays.delete(timer);
+          resolve();
+        }, current.delayMs);
+        pendingDelays.add(timer);
+      });
+      // A slow core still acts on a request whose client gave up; only a closed simulator drops it.
+      if (closing) return;
+    }
+    send(res, handler({ method, path, headers: headerRecord(req), body }));
+  }
+
+  const server = createServer((req, res) => {
+    onRequest(req, res).catch((err: unknown) => {
+      const message = err instanceof Error ? err.message : String(err);
+      process.stderr.write(`${core} simulator: ${message}\n`);
+      if (!res.headersSent) send(res, { status: 500, contentType: 'text/plain', body: 'simulator failure\n' });
+      else res.destroy();
+    });
+  });
+  const host = opts.host ?? '127.0.0.1';
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(opts.port ?? 0, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (err) {
+    ledger.close();
+    throw err;
+  }
+  const address = server.address();
+  if (address === null || typeof address === 'string') {
+    ledger.close();
+    throw new Error(`${core} simulator did not get a TCP address`);
+  }
+  const url = publicUrl(host, (address satisfies AddressInfo).port);
+
+  return Object.freeze({
+    core,
+    url,
+    async close(): Promise<void> {
+      if (closing) return;
+      closing = true;
+      for (const timer of pendingDelays) clearTimeout(timer);
+      pendingDelays.clear();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      ledger.close();
+    },
+  });
+}
+
+/** Starts the three simulators; stops any already started when one fails. */
+export async function startCoreSimulators(opts: {
+  dataDir: string;
+  host?: string;
+  ports?: Partial<Record<Core, number>>;
+  env?: NodeJS.ProcessEnv;
+}): Promise<CoreSimulator[]> {
+  const started: CoreSimulator[] = [];
+  try {
+    for (const core of CORES) {
+      started.push(
+        await startCoreSimulator(core, {
+          dataDir: opts.dataDir,
+          port: opts.ports?.[core] ?? 0,
+          ...(opts.host !== undefined ? { host: opts.host } : {}),
+          ...(opts.env !== undefined ? { env: opts.env } : {}),
+        }),
+      );
+    }
+    return started;
+  } catch (err) {
+    await Promise.all(started.map((s) => s.close()));
+    throw err;
+  }
+}
+
+/**
+ * Current balances of every seeded loan as the simulators persisted them; a core with no database yet
+ * answers its seeds. Opens the files without creating them, so it is safe while simulators run.
+ */
