@@ -1,6 +1,7 @@
 import { loadBusinessCalendar } from '../config/business-calendar-file';
 import http, { type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import type { Express } from 'express';
 import { createCoreAdapter, coreAdapterConfigFromEnv } from '../adapters/core-adapters';
 import { createCoreCommandHandler } from '../adapters/core-consumer';
@@ -23,7 +24,8 @@ import { createRabbitMqInquiryClient, serveRabbitMqInquiries } from '../outbox/r
 import { createRabbitMqTransport } from '../outbox/rabbitmq-transport';
 import type { Subscription, Transport } from '../outbox/transport-port';
 import { recordCoreResult } from '../payments/record-core-result';
-import { openHubStore, type OpenedStore } from '../store/open-store';
+import { openSqliteDeadLetters } from '../store/sqlite/sqlite-dead-letters';
+import { openSqliteStore } from '../store/sqlite/sqlite-store';
 import type { PaymentStore } from '../store/store-port';
 import { createWebhookDispatcher, type WebhookDispatcher } from '../webhooks/webhook-dispatcher';
 import { startMainframeService, type MainframeService } from '../bank/mainframe/mainframe-service';
@@ -31,7 +33,6 @@ import { batchSettingsFromEnv } from '../batch/batch-settings';
 import { createNightScheduler, type NightScheduler } from '../batch/night-scheduler';
 import { createBatchMetrics } from '../metrics/batch-metrics';
 import { createBatchDeps } from './batch-runtime';
-import { startIdempotencyPurge } from './idempotency-purge';
 
 // The composition root. One function builds any of the hub's processes from its roles:
 //   loanhub start   api + relay + results + workers for every core + simulators (one process)
@@ -101,23 +102,8 @@ export async function startHub(opts: StartHubOptions): Promise<RunningHub> {
   };
   try {
     const needsStore = roles.api || roles.relay || roles.results;
-    // LOANHUB_DB_URL: PostgreSQL, shared by every instance; else the SQLite file in the data dir.
-    const opened: OpenedStore | null = needsStore
-      ? await openHubStore({
-          dataDir: config.dataDir,
-          dbUrl: config.dbUrl,
-          poolMax: config.dbPoolMax,
-          ...(config.dbSchema !== undefined ? { schema: config.dbSchema } : {}),
-        })
-      : null;
-    const store = opened?.store ?? null;
+    const store = needsStore ? openSqliteStore({ file: path.join(config.dataDir, 'hub.db') }) : null;
     if (store) stack.push(() => store.close());
-    // SQLite is one node's database: this process is the only relay and dispatcher on it.
-    const exclusive = store?.kind === 'sqlite';
-    if (store && roles.api) {
-      const purge = startIdempotencyPurge({ store, logger, now });
-      stack.push(async () => purge.stop());
-    }
     const metrics = createHubMetrics();
     const coreMetrics = createCoreMetrics(
       metrics.registry,
@@ -130,7 +116,7 @@ export async function startHub(opts: StartHubOptions): Promise<RunningHub> {
     if (roles.relay && store) {
       const w = createWebhookDispatcher({
         store,
-        exclusive,
+        dbFile: path.join(config.dataDir, 'hub.db'),
         catalogue,
         logger,
         env,
@@ -204,8 +190,7 @@ export async function startHub(opts: StartHubOptions): Promise<RunningHub> {
     };
 
     const openDeadLetters = (): DeadLetterStore => {
-      if (!opened) throw new Error('the in-process transport needs the store of this process');
-      const letters = opened.openDeadLetters();
+      const letters = openSqliteDeadLetters({ file: path.join(config.dataDir, 'hub.db') });
       stack.push(() => letters.close());
       return letters;
     };
@@ -270,7 +255,8 @@ export async function startHub(opts: StartHubOptions): Promise<RunningHub> {
         transport,
         logger: logger.child({ part: 'relay' }),
         now,
-        exclusive,
+        // SQLite is one node's database: this relay is the only one on it.
+        exclusive: true,
         metrics: coreMetrics,
       });
       r.start();
