@@ -12,7 +12,8 @@ import { createProgressMeter } from '../copybooks/progress-meter';
 import { createCsvFormatter } from '../copybooks/record-csv';
 import { createRecordDecoder } from '../copybooks/record-decoder';
 import { createRecordEncoder } from '../copybooks/record-encoder';
-import { decodeRecordBatches, type RecordFormat } from '../copybooks/record-stream';
+import { createRecordJsonWriter } from '../copybooks/record-json-writer';
+import { decodeJsonLines, decodeRecordBatches, type RecordFormat } from '../copybooks/record-stream';
 
 // `loanhub copybook layout|decode|encode`. Exit codes: 0 ok; 1 some records failed or an error
 // (copybook, file, I/O); 2 usage (bad options). Records go to stdout/--out, diagnostics to stderr.
@@ -70,7 +71,7 @@ function prepare(cmd: Command, copybook: string, flags: CodecFlags): { layout: L
 }
 
 /** Writes with back-pressure; rejects when the stream failed (for example EPIPE when piped into `head`). */
-async function writeOut(out: NodeJS.WritableStream, text: string): Promise<void> {
+async function writeOut(out: NodeJS.WritableStream, text: string | Uint8Array): Promise<void> {
   const failure = (out as NodeJS.WritableStream & { errored?: Error | null }).errored;
   if (failure) throw failure;
   if (out.write(text)) return;
@@ -179,36 +180,50 @@ export function registerCopybookCommands(program: Command): void {
         try {
           if (csv !== undefined) await writeOut(out, `${csv.header}\n`);
           const source = createReadStream(data, { highWaterMark: 1 << 20 });
+          const split = { recfm: opts.recfm, lrecl: opts.lrecl, rdw: opts.rdw, file: basename(data) };
           let stop = false;
-          for await (const batch of decodeRecordBatches(source, decoder, {
-            recfm: opts.recfm,
-            lrecl: opts.lrecl,
-            rdw: opts.rdw,
-            file: basename(data),
-          })) {
-            for (const r of batch) {
-              seen++;
-              bytes = r.offset + r.length;
-              if (r.ok) {
-                good++;
-                lines.push(csv !== undefined ? csv.row(r.value) : JSON.stringify(r.value));
-              } else {
+          // JSON lines are written from the records' bytes (copybooks/record-json-writer.ts).
+          if (csv === undefined) {
+            const writer = createRecordJsonWriter(layout, { codePage: page, occurs: opts.occurs, trim: opts.trim });
+            for await (const batch of decodeJsonLines(source, decoder, writer, split)) {
+              seen = batch.seen;
+              bytes = batch.bytes;
+              good += batch.good;
+              if (batch.text.length > 0) await writeOut(out, batch.text);
+              if (batch.failed !== undefined) {
                 bad++;
-                process.stderr.write(`${r.error.describe()}\n`);
-                if (opts.strict === true || r.fatal) {
-                  stop = true;
-                  break;
+                process.stderr.write(`${batch.failed.error.describe()}\n`);
+                if (opts.strict === true || batch.failed.fatal) stop = true;
+              }
+              progress.tick(seen, bytes);
+              if (stop) break;
+            }
+          } else {
+            for await (const batch of decodeRecordBatches(source, decoder, split)) {
+              for (const r of batch) {
+                seen++;
+                bytes = r.offset + r.length;
+                if (r.ok) {
+                  good++;
+                  lines.push(csv.row(r.value));
+                } else {
+                  bad++;
+                  process.stderr.write(`${r.error.describe()}\n`);
+                  if (opts.strict === true || r.fatal) {
+                    stop = true;
+                    break;
+                  }
                 }
               }
+              if (lines.length > 0) {
+                await writeOut(out, `${lines.join('\n')}\n`);
+                lines = [];
+              }
+              progress.tick(seen, bytes);
+              if (stop) break;
             }
-            if (lines.length > 0) {
-              await writeOut(out, `${lines.join('\n')}\n`);
-              lines = [];
-            }
-            progress.tick(seen, bytes);
-            if (stop) break;
+            if (lines.length > 0) await writeOut(out, `${lines.join('\n')}\n`);
           }
-          if (lines.length > 0) await writeOut(out, `${lines.join('\n')}\n`);
         } catch (err) {
           if (!isBrokenPipe(err)) {
             process.stderr.write(`${describe(err)}\n`);

@@ -140,26 +140,26 @@ export type DigitsBuilder = (b: Uint8Array, p: number) => string;
 const builderCache = new Map<string, readonly DigitsBuilder[]>();
 const zonedTables: Uint16Array[] = [];
 
-/**
- * Every string builder one field shape can need, for the generated decoder: index
- * (negative ? n + 1 : 0) + (firstNonZero < 0 ? n : firstNonZero). Each builds, with one
- * String.fromCharCode call, exactly the string decimalFromDigits (zoned: `table` maps a byte to its
- * digit character) or decimalFromNibbles (packed: `pad` digit nibbles before the first digit)
- * returns for the same arguments.
- */
-export function digitsBuilders(
-  source: { readonly kind: 'zoned'; readonly table: Uint16Array } | { readonly kind: 'packed'; readonly pad: number },
-  n: number,
-  scale: number,
-): readonly DigitsBuilder[] {
+/** A field shape's digit source: zoned (`table` maps a byte to its digit character) or packed (`pad` nibbles first). */
+export type DigitsSource =
+  { readonly kind: 'zoned'; readonly table: Uint16Array } | { readonly kind: 'packed'; readonly pad: number };
+
+function sourceKey(source: DigitsSource, n: number, scale: number): string {
   let tableId = -1;
   if (source.kind === 'zoned') {
     tableId = zonedTables.indexOf(source.table);
     if (tableId < 0) tableId = zonedTables.push(source.table) - 1;
   }
-  const key = `${source.kind}:${tableId}:${source.kind === 'packed' ? source.pad : 0}:${n}:${scale}`;
-  const cached = builderCache.get(key);
-  if (cached !== undefined) return cached;
+  return `${source.kind}:${tableId}:${source.kind === 'packed' ? source.pad : 0}:${n}:${scale}`;
+}
+
+/**
+ * The character codes (as expressions over t/h/l, b and p) of the decimal string for one shape,
+ * in the order of the builders' index: (negative ? n + 1 : 0) + (firstNonZero < 0 ? n : firstNonZero).
+ * Builders (strings) and writers (UTF-8 bytes of the JSON line) are both generated from this list,
+ * so they cannot disagree.
+ */
+function shapeCodes(source: DigitsSource, n: number, scale: number): string[][] {
   const digit = (i: number): string => {
     if (source.kind === 'zoned') return `t[b[p + ${i}]]`;
     const nib = source.pad + i;
@@ -167,7 +167,7 @@ export function digitsBuilders(
   };
   const range = (from: number, to: number): string[] => Array.from({ length: to - from }, (_, k) => digit(from + k));
   const zeros = (k: number): string[] => Array.from({ length: Math.max(k, 0) }, () => '48');
-  const builders: DigitsBuilder[] = [];
+  const all: string[][] = [];
   for (const negative of [false, true]) {
     for (let first = 0; first <= n; first++) {
       const fnz = first === n ? -1 : first;
@@ -182,15 +182,59 @@ export function digitsBuilders(
         codes = [...range(start, intLen), '46', ...range(intLen, n)];
       }
       if (negative) codes.unshift('45');
-      const make = new Function(
-        't',
-        'h',
-        'l',
-        `return function build(b, p) { return String.fromCharCode(${codes.join(', ')}); };`,
-      ) as (t: Uint16Array, h: Uint16Array, l: Uint16Array) => DigitsBuilder;
-      builders.push(make(source.kind === 'zoned' ? source.table : highChars, highChars, lowChars));
+      all.push(codes);
     }
   }
+  return all;
+}
+
+/**
+ * Every string builder one field shape can need, for the generated decoder: index
+ * (negative ? n + 1 : 0) + (firstNonZero < 0 ? n : firstNonZero). Each builds, with one
+ * String.fromCharCode call, exactly the string decimalFromDigits (zoned: `table` maps a byte to its
+ * digit character) or decimalFromNibbles (packed: `pad` digit nibbles before the first digit)
+ * returns for the same arguments.
+ */
+export function digitsBuilders(source: DigitsSource, n: number, scale: number): readonly DigitsBuilder[] {
+  const key = sourceKey(source, n, scale);
+  const cached = builderCache.get(key);
+  if (cached !== undefined) return cached;
+  const builders = shapeCodes(source, n, scale).map((codes) => {
+    const make = new Function(
+      't',
+      'h',
+      'l',
+      `return function build(b, p) { return String.fromCharCode(${codes.join(', ')}); };`,
+    ) as (t: Uint16Array, h: Uint16Array, l: Uint16Array) => DigitsBuilder;
+    return make(source.kind === 'zoned' ? source.table : highChars, highChars, lowChars);
+  });
   builderCache.set(key, builders);
   return builders;
+}
+
+/** Writes a field's decimal string (ASCII bytes) from its bytes at p into o at q; returns the end. */
+export type DigitsWriter = (b: Uint8Array, p: number, o: Uint8Array, q: number) => number;
+
+const writerCache = new Map<string, readonly DigitsWriter[]>();
+
+/**
+ * The byte-writing twins of digitsBuilders (same index, same characters): for the JSON line
+ * writer, which puts a number's decimal string straight into the output bytes.
+ */
+export function digitsWriters(source: DigitsSource, n: number, scale: number): readonly DigitsWriter[] {
+  const key = sourceKey(source, n, scale);
+  const cached = writerCache.get(key);
+  if (cached !== undefined) return cached;
+  const writers = shapeCodes(source, n, scale).map((codes) => {
+    const stores = codes.map((c, i) => `o[q + ${i}] = ${c};`).join(' ');
+    const make = new Function(
+      't',
+      'h',
+      'l',
+      `return function write(b, p, o, q) { ${stores} return q + ${codes.length}; };`,
+    ) as (t: Uint16Array, h: Uint16Array, l: Uint16Array) => DigitsWriter;
+    return make(source.kind === 'zoned' ? source.table : highChars, highChars, lowChars);
+  });
+  writerCache.set(key, writers);
+  return writers;
 }

@@ -1,5 +1,6 @@
 import { CopybookError, toHex, withContext } from './copybook-errors';
 import { recordError, type DecodedRecord, type RecordDecoder } from './record-decoder';
+import type { RecordJsonWriter } from './record-json-writer';
 
 export type RecordFormat = 'fb' | 'vb';
 
@@ -36,7 +37,8 @@ interface ScanState {
   index: number;
 }
 
-type OnRecord = (buf: Buffer, start: number, end: number, index: number, offset: number) => void;
+/** Called for each record; returning false ends the scan after this record. */
+type OnRecord = (buf: Buffer, start: number, end: number, index: number, offset: number) => boolean | void;
 
 /**
  * Calls onRecord for every whole record in state.buf from state.pos, at most `limit` of them;
@@ -55,8 +57,9 @@ function scan(
   if (options.recfm === 'fb') {
     while (pos + lrecl <= buf.length && state.index < last) {
       state.index++;
-      onRecord(buf, pos, pos + lrecl, state.index, state.fileOffset + pos);
+      const more = onRecord(buf, pos, pos + lrecl, state.index, state.fileOffset + pos);
       pos += lrecl;
+      if (more === false) break;
     }
     state.pos = pos;
     return undefined;
@@ -77,8 +80,9 @@ function scan(
     }
     if (pos + 4 + len > buf.length) break;
     state.index++;
-    onRecord(buf, pos + 4, pos + 4 + len, state.index, state.fileOffset + pos + 4);
+    const more = onRecord(buf, pos + 4, pos + 4 + len, state.index, state.fileOffset + pos + 4);
     pos += 4 + len;
+    if (more === false) break;
   }
   state.pos = pos;
   return undefined;
@@ -221,6 +225,132 @@ export async function* decodeRecordBatches(
   }
   const cut = truncation(state, opts);
   if (cut !== undefined) yield [fatalResult(cut)];
+}
+
+export interface JsonLinesBatch {
+  /** JSON lines (UTF-8, each ending in '\n') of the good records, in file order. */
+  readonly text: Buffer;
+  /** Records in `text`. */
+  readonly good: number;
+  /** The bad record that ended this batch (always the last record of the batch), if any. */
+  readonly failed?: Extract<DecodeResult, { ok: false }>;
+  /** Records seen so far, and the file offset just past the last one. */
+  readonly seen: number;
+  readonly bytes: number;
+}
+
+const JSON_CHUNK = 256 * 1024;
+
+type Failure = Extract<DecodeResult, { ok: false }>;
+
+function fatalFailure(error: CopybookError): Failure {
+  return {
+    ok: false,
+    index: error.context.record ?? 0,
+    offset: error.context.offset ?? 0,
+    length: 0,
+    error,
+    fatal: true,
+  };
+}
+
+/**
+ * `copybook decode --format jsonl` without objects: each record's JSON line is written straight
+ * from its bytes by `writer` (record-json-writer.ts) into one output buffer per batch; a record
+ * the writer declines is decoded by the decoder and written with JSON.stringify, and a bad one
+ * ends its batch as `failed` (so a caller stopping at the first error writes nothing after it).
+ * The bytes are those of JSON.stringify(record) + '\n' for every good record, in order.
+ */
+export async function* decodeJsonLines(
+  source: AsyncIterable<Uint8Array>,
+  decoder: RecordDecoder,
+  writer: RecordJsonWriter | undefined,
+  options: SplitOptions,
+): AsyncGenerator<JsonLinesBatch> {
+  const lrecl = options.lrecl ?? decoder.size;
+  const opts = { ...options, lrecl };
+  const state: ScanState = { buf: Buffer.alloc(0), pos: 0, fileOffset: 0, index: 0 };
+  const reserve = writer?.maxLineBytes ?? 0;
+  const capacity = Math.max(JSON_CHUNK, 2 * reserve);
+  let out = Buffer.allocUnsafe(capacity);
+  let q = 0;
+  let good = 0;
+  let bytes = 0;
+  let failed: Failure | undefined;
+  const onRecord: OnRecord = (buf, start, end, index, offset) => {
+    bytes = offset + (end - start);
+    if (writer !== undefined) {
+      const w = writer.write(buf, start, end, out, q);
+      if (w >= 0) {
+        q = w;
+        good++;
+        return out.length - q >= reserve;
+      }
+    }
+    const r = decoder.decodeAll(buf, start, end);
+    if (r.errors.length > 0) {
+      failed = {
+        ok: false,
+        index,
+        offset,
+        length: end - start,
+        error: locate(recordError(r.errors), options.file, index, offset),
+        fatal: false,
+      };
+      return false;
+    }
+    const line = JSON.stringify(r.value);
+    const need = line.length * 3 + 1;
+    if (out.length - q < need) {
+      const bigger = Buffer.allocUnsafe(Math.max(capacity, q + need + reserve));
+      out.copy(bigger, 0, 0, q);
+      out = bigger;
+    }
+    q += out.write(line, q, 'utf8');
+    out[q++] = 10;
+    good++;
+    return out.length - q >= reserve;
+  };
+  const take = (): JsonLinesBatch => {
+    const batch: JsonLinesBatch = {
+      text: out.subarray(0, q),
+      good,
+      ...(failed !== undefined ? { failed } : {}),
+      seen: state.index,
+      bytes,
+    };
+    // The buffer handed out is never written again.
+    out = Buffer.allocUnsafe(capacity);
+    q = 0;
+    good = 0;
+    failed = undefined;
+    return batch;
+  };
+  const fatalBatch = (error: CopybookError): JsonLinesBatch => ({
+    text: Buffer.alloc(0),
+    good: 0,
+    failed: fatalFailure(error),
+    seen: state.index,
+    bytes,
+  });
+  for await (const chunk of source) {
+    append(state, chunk);
+    for (;;) {
+      const before = state.index;
+      const fatal = scan(state, opts, lrecl, onRecord);
+      if (fatal !== undefined) {
+        if (q > 0 || failed !== undefined) yield take();
+        yield fatalBatch(fatal);
+        return;
+      }
+      if (failed !== undefined || out.length - q < reserve) yield take();
+      else break;
+      if (state.index === before) break;
+    }
+    if (q > 0) yield take();
+  }
+  const cut = truncation(state, opts);
+  if (cut !== undefined) yield fatalBatch(cut);
 }
 
 /** Per-record form of decodeRecordBatches, for callers that want one result at a time. */
