@@ -22,7 +22,9 @@ const rows = [...doc.matchAll(/^\| `([A-Z_]+)` \| ([^|]+) \| ([^|]+) \| ([^|]+) 
 /** Codes the bridge's sources raise: `new BatchError('CODE'` (also a choice of two) and `problems.push(`CODE: …`)`. */
 function raisedCodes(): Map<string, string[]> {
   const raised = new Map<string, string[]>();
-  const note = (code: string, file: string): void => raised.set(code, [...(raised.get(code) ?? []), file]);
+  const note = (code: string, file: string): void => {
+    raised.set(code, [...(raised.get(code) ?? []), file]);
+  };
   for (const file of fs.readdirSync(path.join(root, 'batch')).filter((f) => f.endsWith('.ts'))) {
     const text = fs.readFileSync(path.join(root, 'batch', file), 'utf8');
     for (const m of text.matchAll(/new BatchError\(([^,]*?'[A-Z_]+'[^,]*),/g)) {
