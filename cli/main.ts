@@ -4,6 +4,8 @@ import { registerConfigCommands } from './config-command';
 import { registerCopybookCommands } from './copybook-command';
 import { registerKeysCommands } from './keys-command';
 import { registerQueueCommands } from './queues-command';
+import { registerReconCommands } from './recon-command';
+import { registerSettlementCommands } from './settlement-command';
 import { registerLoansCommands } from './loans-command';
 import { registerSimulateCommands } from './simulate-command';
 import { registerStartCommand } from './start-command';
@@ -27,6 +29,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     registerCopybookCommands,
     registerWebhookCommands,
     registerBatchCommands,
+    registerSettlementCommands,
+    registerReconCommands,
     registerConfigCommands,
   ];
   for (const register of registrations) register(program);

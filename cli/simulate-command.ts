@@ -5,6 +5,7 @@ import { FAULT_MODES, getSimulatorFault, setSimulatorFault, type FaultMode } fro
 import { DEFAULT_SIMULATOR_PORTS, startCoreSimulators } from '../bank/cores/core-simulator-server';
 import { CORES, isCore, type Core } from '../domain/channel';
 import { registerSimulateMainframe } from './simulate-mainframe-command';
+import { registerSimulateSettlement } from './simulate-settlement-command';
 
 // `loanhub simulate cores` runs the three loan-core simulators on their own (issue 6: API, workers and
 // cores as separate processes); `loanhub simulate fault` injects a fault into a running one.
@@ -69,6 +70,7 @@ export function registerSimulateCommands(program: Command): void {
     .command('simulate')
     .description('simulators of the bank side: loan cores (run them, inject faults) and the mainframe');
   registerSimulateMainframe(simulate);
+  registerSimulateSettlement(simulate);
 
   simulate
     .command('cores')

@@ -1,5 +1,6 @@
 import type { Channel } from '../domain/channel';
 import type { BatchStore } from './batch-store-port';
+import type { ReconStore } from './recon-store-port';
 import type { ReportStore } from './report-store-port';
 import type { Payment } from '../domain/payment';
 import type { PaymentEvent, TransitionResult } from '../domain/payment-state';
@@ -88,6 +89,8 @@ export interface PaymentStore {
   readonly kind: 'sqlite' | 'postgres' | 'mssql';
   /** The mainframe files' tables, in the same database. */
   readonly batch: BatchStore;
+  /** Reconciliation's tables (settlement files, core extracts, runs, breaks), in the same database (SQLite now). */
+  readonly recon?: ReconStore;
   /** Read-only aggregates for reports and the ops page (SQLite now; absent on a store without them). */
   readonly reports?: ReportStore;
   acceptPayment(input: AcceptPaymentInput): Promise<AcceptOutcome>;

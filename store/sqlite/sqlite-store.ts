@@ -22,6 +22,8 @@ import { groupCommit } from './group-commit';
 import { createSqliteBatchStore } from './sqlite-batch-store';
 import { createSqliteReportStore } from './sqlite-report-store';
 import { MIGRATIONS, migrate } from './sqlite-migrations';
+import { RECON_MIGRATIONS } from './recon-migrations';
+import { createSqliteReconStore } from './recon-sqlite-store';
 
 // The embedded store: one SQLite file in WAL mode with synchronous=FULL, so a 201 survives a SIGKILL
 // or a power cut. better-sqlite3 is synchronous, so each method body is a whole transaction.
@@ -72,7 +74,7 @@ export function openSqliteStore(opts: { file: string; synchronous?: 'FULL' | 'NO
   db.pragma(`synchronous = ${opts.synchronous ?? 'FULL'}`);
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
-  migrate(db, [...MIGRATIONS, ...BATCH_MIGRATIONS]);
+  migrate(db, [...MIGRATIONS, ...BATCH_MIGRATIONS, ...RECON_MIGRATIONS]);
   db.defaultSafeIntegers(true);
   // The outbox's bookkeeping (leases, "sent" marks, retry times) goes through a second connection with
   // synchronous=NORMAL: in WAL mode it survives a process crash, and what a power cut could take from
@@ -211,6 +213,7 @@ export function openSqliteStore(opts: { file: string; synchronous?: 'FULL' | 'NO
   return Object.freeze({
     kind: 'sqlite' as const,
     batch,
+    recon: createSqliteReconStore(db),
     reports: createSqliteReportStore(db),
     acceptPayment: async (input: AcceptPaymentInput): Promise<AcceptOutcome> => {
       try {
