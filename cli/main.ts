@@ -4,6 +4,7 @@ import { registerConfigCommands } from './config-command';
 import { registerCopybookCommands } from './copybook-command';
 import { registerKeysCommands } from './keys-command';
 import { registerQueueCommands } from './queues-command';
+import { registerReportCommands } from './report-command';
 import { registerReconCommands } from './recon-command';
 import { registerSettlementCommands } from './settlement-command';
 import { registerLoansCommands } from './loans-command';
@@ -32,6 +33,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     registerSettlementCommands,
     registerReconCommands,
     registerConfigCommands,
+    registerReportCommands,
   ];
   for (const register of registrations) register(program);
   try {
