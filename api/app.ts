@@ -16,6 +16,7 @@ import { embeddedIssuerRoutes } from './auth/token-route';
 import type { TokenVerifier } from './auth/token-verifier';
 import { createChannelRouteKit } from './channel-route-kit';
 import { createIdempotencyLock } from './idempotency-lock';
+import { createOpsRouter } from './ops/ops-routes';
 import { buildOpenApi, renderDocsPage } from './openapi';
 import { sendProblem } from './problem';
 import { mountLoanRoutes } from './routes/loan-routes';
@@ -137,6 +138,7 @@ export function createApiApp(deps: ApiDeps): express.Express {
     onOutboxWritten: deps.onOutboxWritten,
   });
   app.use('/v1/:channel', v1);
+  app.use('/ops', createOpsRouter({ ...deps, now }));
 
   app.use((_req, _res, next) => next(new HubError('not_found', 'no such endpoint; see /docs')));
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
