@@ -148,8 +148,23 @@ function reconPanel(o: OpsOverview): string {
               `<td>${escapeHtml(b.channel ?? '')} ${escapeHtml(b.channelReference ?? '')}</td><td>${escapeHtml(b.paymentId ?? '')}</td></tr>`,
           )
           .join('');
-  return `<section class="panel" id="panel-recon"><h2>Reconciliation</h2>
-<p class="recon-status" data-status="${r.status}">${r.status}: ${r.openBreaks} open break(s), run at ${escapeHtml(r.ranAt)}</p>
+  const chart =
+    r.openByType.length === 0
+      ? ''
+      : `<figure class="chart">${renderBarChart({
+          title: 'Open breaks by type',
+          series: [{ label: 'open breaks', colour: SERIES_COLOURS[3] }],
+          groups: r.openByType.map((c) => ({
+            label: c.type.toLowerCase().replace(/_/g, ' ').slice(0, 18),
+            values: [BigInt(c.count)],
+            titles: [`${c.type}: ${c.count}`],
+          })),
+          width: Math.max(320, 90 * r.openByType.length),
+          height: 200,
+        })}</figure>`;
+  return `<section class="panel wide" id="panel-recon"><h2>Reconciliation</h2>
+<p class="recon-status" data-status="${r.status}" data-open-breaks="${r.openBreaks}">${r.status}: ${r.openBreaks} open break(s), run at ${escapeHtml(r.ranAt)}</p>
+${chart}
 <table><thead><tr><th>break</th><th>type</th><th>severity</th><th>channel</th><th>payment</th></tr></thead><tbody>${breaks}</tbody></table></section>`;
 }
 

@@ -13,7 +13,7 @@ import { requireOpsToken } from './ops-auth';
 import { gatherOverview, overviewToJson } from './ops-overview';
 import { OPS_PAGE_CSS, OPS_PAGE_HTML, OPS_PAGE_JS } from './ops-page';
 import { renderOpsPanels } from './ops-panels';
-import { NO_RECON, type OpsReconProvider } from './ops-recon-provider';
+import { reconProviderOf, type OpsReconProvider } from './ops-recon-provider';
 
 // /ops: the operations page (read-only). The shell, its script and stylesheet carry no data and are
 // served to anyone; every figure comes from /ops/panels and /ops/api/*, which need an ops:read token of
@@ -47,7 +47,7 @@ const OPS_CSP = helmet.contentSecurityPolicy({
 export function createOpsRouter(deps: OpsDeps): Router {
   const router = express.Router();
   const auth = requireOpsToken(deps);
-  const recon = deps.recon ?? NO_RECON;
+  const recon = deps.recon ?? reconProviderOf(deps.store.recon);
   router.use(OPS_CSP, (_req, res, next) => {
     res.set('Cache-Control', 'no-store');
     next();

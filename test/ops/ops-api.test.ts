@@ -121,3 +121,41 @@ describe('what /ops serves', () => {
     );
   });
 });
+
+describe('reconciliation on /ops (recon’s own engine, store.recon)', () => {
+  it('after a run, the overview and the panel show its status, open breaks by type, and the breaks', async () => {
+    const recon = t.hub.store?.recon;
+    if (!recon) throw new Error('the SQLite store has no recon port');
+    // No agents settlement file and no core extracts were loaded: the day cannot balance.
+    const run = await recon.run({
+      businessDate: day.businessDate,
+      at: new Date().toISOString(),
+      expectedChannels: ['agents'],
+      expectedCores: ['cash'],
+    });
+    expect(run.status).toBe('UNBALANCED');
+    const counts = (await recon.breakCounts(day.businessDate)).filter((c) => c.status === 'open');
+    const r = await api(`${t.url}/ops/api/overview?date=${day.businessDate}`, { token: opsToken });
+    const shown = r.json.reconciliation as {
+      status: string;
+      openBreaks: number;
+      openByType: { type: string; count: number }[];
+      breaks: { id: string; type: string }[];
+    };
+    expect(shown.status).toBe('UNBALANCED');
+    expect(shown.openBreaks).toBe(run.openBreaks);
+    expect(Object.fromEntries(shown.openByType.map((c) => [c.type, c.count]))).toEqual(
+      Object.fromEntries(counts.filter((c) => c.count > 0).map((c) => [c.type, c.count])),
+    );
+    expect(shown.breaks.length).toBe(
+      Math.min(
+        50,
+        counts.reduce((n, c) => n + c.count, 0),
+      ),
+    );
+    expect(shown.breaks.map((b) => b.type)).toContain('SOURCE_MISSING');
+    const panels = await api(`${t.url}/ops/panels?date=${day.businessDate}`, { token: opsToken });
+    expect(panels.text).toContain(`data-status="UNBALANCED" data-open-breaks="${run.openBreaks}"`);
+    expect(panels.text).toContain('<title>Open breaks by type</title>');
+  });
+});
