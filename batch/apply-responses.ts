@@ -111,6 +111,9 @@ export async function applyResponse(deps: BatchDeps, file: BatchFile): Promise<A
     }
   }
   if (problems.length > 0 || !report.header) {
+    // Moved aside (the latest bad copy kept for the operator) so that the next fetch downloads the
+    // response again: a corrected one written under the same name is then applied.
+    fs.renameSync(localPath, `${localPath}.invalid`);
     log.error({ problems }, 'mainframe response does not verify; nothing applied');
     await alertOnce(deps, file, 'response does not verify');
     return { kind: 'invalid', problems };
