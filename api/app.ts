@@ -129,7 +129,7 @@ export function createApiApp(deps: ApiDeps): express.Express {
     store: deps.store,
     logger: log,
     metrics: deps.metrics,
-    lock: createIdempotencyLock(),
+    lock: createIdempotencyLock({ store: deps.store, now }),
     timeZone: deps.timeZone,
     ...(deps.calendar ? { calendar: deps.calendar } : {}),
     maxAmountMinor: deps.maxAmountMinor,

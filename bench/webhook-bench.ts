@@ -11,7 +11,6 @@ import type { Payment } from '../domain/payment';
 import { createLogger } from '../logging/logger';
 import { paymentEventRow } from '../payments/payment-event';
 import { openSqliteStore } from '../store/sqlite/sqlite-store';
-import { openDeliveryStore } from '../webhooks/delivery-store';
 import { createWebhookDispatcher } from '../webhooks/webhook-dispatcher';
 import { createHttpSender } from '../webhooks/http-sender';
 import { parseSecret, signWebhook, verifyWebhook } from '../webhooks/webhook-signature';
@@ -132,19 +131,18 @@ async function main(): Promise<void> {
   };
   const dispatcher = createWebhookDispatcher({
     store,
-    dbFile,
+    exclusive: true,
     catalogue: createChannelCatalogue(env),
     logger: createLogger({ level: 'warn' }),
     env,
     dataDir,
     concurrency,
   });
-  const view = openDeliveryStore({ file: dbFile });
   const started = process.hrtime.bigint();
   dispatcher.start();
   for (;;) {
     await new Promise((r) => setTimeout(r, 50));
-    if (view.count(intakeOnly ? 'skipped_no_endpoint' : 'delivered') >= events) break;
+    if ((await store.deliveries.count(intakeOnly ? 'skipped_no_endpoint' : 'delivered')) >= events) break;
   }
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   await dispatcher.stop();
@@ -154,7 +152,6 @@ async function main(): Promise<void> {
     receiver.once('message', (m: { ok: number; bad: number }) => resolve(m)),
   );
   receiver.disconnect();
-  view.close();
   await store.close();
   fs.rmSync(dataDir, { recursive: true, force: true });
   process.stdout.write(

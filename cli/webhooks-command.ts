@@ -1,9 +1,14 @@
-import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { createChannelCatalogue } from '../channels/channel-catalogue';
 import { loadConfig } from '../config/config';
 import { CHANNELS, isChannel, type Channel } from '../domain/channel';
-import { DELIVERY_STATUSES, openDeliveryStore, type Delivery, type DeliveryStatus } from '../webhooks/delivery-store';
+import {
+  DELIVERY_STATUSES,
+  type Delivery,
+  type DeliveryStatus,
+  type DeliveryStore,
+} from '../store/delivery-store-port';
+import { openHubDeliveries } from '../store/open-store';
 import { createExampleReceiver, listenExampleReceiver } from '../webhooks/example-receiver';
 import { embeddedSecretsFile, ensureEmbeddedSecrets } from '../webhooks/webhook-secrets';
 
@@ -39,8 +44,10 @@ function asLimit(value: string): number {
 const channelOption = (description: string): Option =>
   new Option('--channel <channel>', description).choices(CHANNELS).argParser(asChannel);
 
-function dbFile(): string {
-  return path.join(loadConfig().dataDir, 'hub.db');
+/** The hub's delivery table: in PostgreSQL with LOANHUB_DB_URL, else in the data dir's hub.db. */
+function openDeliveries(): Promise<DeliveryStore> {
+  const config = loadConfig();
+  return openHubDeliveries({ dataDir: config.dataDir, dbUrl: config.dbUrl, schema: config.dbSchema });
 }
 
 function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
@@ -90,10 +97,16 @@ export function registerWebhookCommands(program: Command): void {
     .option('--limit <n>', 'at most this many (default 100)', asLimit)
     .option('--json', 'print JSON (one object per delivery, without the payload)')
     .action(
-      (flags: { channel?: Channel; status?: DeliveryStatus; payment?: string; limit?: number; json?: boolean }) => {
-        const store = openDeliveryStore({ file: dbFile() });
+      async (flags: {
+        channel?: Channel;
+        status?: DeliveryStatus;
+        payment?: string;
+        limit?: number;
+        json?: boolean;
+      }) => {
+        const store = await openDeliveries();
         try {
-          const list = store.list({
+          const list = await store.list({
             ...(flags.channel ? { channel: flags.channel } : {}),
             ...(flags.status ? { status: flags.status } : {}),
             ...(flags.payment ? { paymentId: flags.payment } : {}),
@@ -110,7 +123,7 @@ export function registerWebhookCommands(program: Command): void {
             ),
           );
         } finally {
-          store.close();
+          await store.close();
         }
       },
     );
@@ -126,17 +139,20 @@ export function registerWebhookCommands(program: Command): void {
     .option('--skipped', 'every delivery skipped for want of a callback URL (after configuring one)')
     .option('--json', 'print { redelivered, deliveries } as JSON')
     .action(
-      (flags: { channel?: Channel; id?: string; dead?: boolean; skipped?: boolean; json?: boolean }, cmd: Command) => {
+      async (
+        flags: { channel?: Channel; id?: string; dead?: boolean; skipped?: boolean; json?: boolean },
+        cmd: Command,
+      ) => {
         if (flags.id === undefined && !flags.dead && !flags.skipped) {
           cmd.error('loanhub: say what to redeliver: --id, --dead or --skipped', {
             exitCode: 2,
             code: 'loanhub.usage',
           });
         }
-        const store = openDeliveryStore({ file: dbFile() });
+        const store = await openDeliveries();
         let redone: Delivery[];
         try {
-          redone = store.redeliver(
+          redone = await store.redeliver(
             {
               ...(flags.id !== undefined ? { id: flags.id } : {}),
               ...(flags.channel ? { channel: flags.channel } : {}),
@@ -146,7 +162,7 @@ export function registerWebhookCommands(program: Command): void {
             new Date(),
           );
         } finally {
-          store.close();
+          await store.close();
         }
         if (flags.json) print(`${JSON.stringify({ redelivered: redone.length, deliveries: redone.map(summary) })}\n`);
         else
@@ -162,16 +178,16 @@ export function registerWebhookCommands(program: Command): void {
     .description("turn a channel's endpoint back on after a 410 Gone; its waiting deliveries are sent again")
     .addOption(channelOption('the channel').makeOptionMandatory())
     .option('--json', 'print { channel, wasDisabled, waiting } as JSON')
-    .action((flags: { channel: Channel; json?: boolean }) => {
-      const store = openDeliveryStore({ file: dbFile() });
+    .action(async (flags: { channel: Channel; json?: boolean }) => {
+      const store = await openDeliveries();
       try {
-        const r = store.enable(flags.channel, new Date());
+        const r = await store.enable(flags.channel, new Date());
         if (flags.json) print(`${JSON.stringify({ channel: flags.channel, ...r })}\n`);
         else if (r.wasDisabled)
           print(`${flags.channel}: endpoint enabled; ${r.waiting} waiting delivery(ies) due now\n`);
         else print(`${flags.channel}: endpoint was not disabled\n`);
       } finally {
-        store.close();
+        await store.close();
       }
     });
 
@@ -179,21 +195,22 @@ export function registerWebhookCommands(program: Command): void {
     .command('endpoints')
     .description("each channel's callback URL, whether it is disabled, and where its signing secrets come from")
     .option('--json', 'print JSON')
-    .action((flags: { json?: boolean }) => {
+    .action(async (flags: { json?: boolean }) => {
       const catalogue = createChannelCatalogue(process.env);
-      const store = openDeliveryStore({ file: dbFile() });
+      const store = await openDeliveries();
       try {
-        const rows = CHANNELS.map((channel) => {
+        const rows = [];
+        for (const channel of CHANNELS) {
           const policy = catalogue.policy(channel);
-          const state = store.endpoint(channel);
-          return {
+          const state = await store.endpoint(channel);
+          rows.push({
             channel,
             callbackUrl: policy.callbackUrl,
             disabledAt: state.disabledAt,
             disabledReason: state.disabledReason,
             secrets: process.env[policy.callbackSecretsEnv] ? `env ${policy.callbackSecretsEnv}` : 'embedded file',
-          };
-        });
+          });
+        }
         if (flags.json) {
           print(`${JSON.stringify(rows, null, 2)}\n`);
           return;
@@ -205,7 +222,7 @@ export function registerWebhookCommands(program: Command): void {
           ),
         );
       } finally {
-        store.close();
+        await store.close();
       }
     });
 

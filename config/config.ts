@@ -21,6 +21,10 @@ export interface HubConfig {
   readonly idempotencyTtlHours: number;
   readonly tokenTtlSeconds: number;
   readonly amqpUrl: string | undefined;
+  /** PostgreSQL (LOANHUB_DB_URL); undefined keeps the embedded SQLite file in the data dir. */
+  readonly dbUrl: string | undefined;
+  readonly dbPoolMax: number;
+  readonly dbSchema: string | undefined;
   readonly corePorts: { readonly cash: number; readonly mortgage: number; readonly vehicle: number };
 }
 
@@ -46,6 +50,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: { po
     if (!env.LOANHUB_ISSUER)
       throw new ConfigError("LOANHUB_JWKS_URL needs LOANHUB_ISSUER (the iss of the IdP's tokens)");
   }
+  // LOANHUB_DB_URL's form is checked by the settings catalogue (config check) and when the store opens.
+  const dbUrl = env.LOANHUB_DB_URL || undefined;
+  const dbSchema = env.LOANHUB_DB_SCHEMA || undefined;
+  if (dbSchema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(dbSchema)) {
+    throw new ConfigError('LOANHUB_DB_SCHEMA must be a lower-case identifier');
+  }
   const max = parseAmount(env.LOANHUB_MAX_AMOUNT ?? '50000.00', 10n ** 18n);
   if (!max.ok) throw new ConfigError(`LOANHUB_MAX_AMOUNT: ${max.detail}`);
   return Object.freeze({
@@ -63,6 +73,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: { po
     idempotencyTtlHours: intFrom(env, 'LOANHUB_IDEMPOTENCY_TTL_HOURS', 24),
     tokenTtlSeconds: intFrom(env, 'LOANHUB_TOKEN_TTL_SECONDS', 900),
     amqpUrl: env.LOANHUB_AMQP_URL || undefined,
+    dbUrl,
+    dbPoolMax: intFrom(env, 'LOANHUB_DB_POOL_MAX', 10),
+    dbSchema,
     corePorts: Object.freeze({
       cash: intFrom(env, 'LOANHUB_CORE_CASH_PORT', 8181),
       mortgage: intFrom(env, 'LOANHUB_CORE_MORTGAGE_PORT', 8182),

@@ -197,6 +197,19 @@ const hubSettings: readonly Setting[] = [
     validate: wholeNumber(1, 86400),
   },
   {
+    name: 'LOANHUB_DB_POOL_MAX',
+    description: 'PostgreSQL connections per process',
+    default: '10',
+    secret: 'none',
+    validate: wholeNumber(1, 1000),
+  },
+  {
+    name: 'LOANHUB_DB_SCHEMA',
+    description: "PostgreSQL schema of the hub's tables (made when missing); unset: the database's search_path",
+    secret: 'none',
+    validate: (v) => problem(/^[a-z_][a-z0-9_]{0,62}$/.test(v), 'must be a lower-case identifier'),
+  },
+  {
     name: 'LOANHUB_AMQP_URL',
     description: 'RabbitMQ (Amazon MQ: amqps://…:5671); unset: in-process transport',
     secret: 'url-password',

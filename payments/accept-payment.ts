@@ -62,7 +62,7 @@ export interface AcceptPaymentDeps {
  */
 export async function acceptPayment(deps: AcceptPaymentDeps, cmd: AcceptPaymentCommand): Promise<StoredResponse> {
   const fingerprint = fingerprintOf({ operation: 'payment', body: cmd.rawBody });
-  const earlier = await deps.store.findIdempotency(cmd.clientId, cmd.idempotencyKey);
+  const earlier = await deps.store.findIdempotency(cmd.clientId, cmd.idempotencyKey, deps.now());
   if (earlier) return replayOrConflict(earlier, fingerprint);
 
   const core = coreForLoan(cmd.request.loanNumber);

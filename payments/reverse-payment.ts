@@ -39,7 +39,7 @@ export async function reversePayment(
   cmd: ReversePaymentCommand,
 ): Promise<StoredResponse> {
   const fingerprint = fingerprintOf({ operation: 'reversal', paymentId: cmd.paymentId, body: cmd.rawBody ?? null });
-  const earlier = await deps.store.findIdempotency(cmd.clientId, cmd.idempotencyKey);
+  const earlier = await deps.store.findIdempotency(cmd.clientId, cmd.idempotencyKey, deps.now());
   if (earlier) return replayOrConflict(earlier, fingerprint);
 
   const notFound = (): HubError =>

@@ -1,7 +1,6 @@
 import { loadBusinessCalendar } from '../config/business-calendar-file';
 import http, { type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import path from 'node:path';
 import type { Express } from 'express';
 import { createCoreAdapter, coreAdapterConfigFromEnv } from '../adapters/core-adapters';
 import { createCoreCommandHandler } from '../adapters/core-consumer';
@@ -24,8 +23,7 @@ import { createRabbitMqInquiryClient, serveRabbitMqInquiries } from '../outbox/r
 import { createRabbitMqTransport } from '../outbox/rabbitmq-transport';
 import type { Subscription, Transport } from '../outbox/transport-port';
 import { recordCoreResult } from '../payments/record-core-result';
-import { openSqliteDeadLetters } from '../store/sqlite/sqlite-dead-letters';
-import { openSqliteStore } from '../store/sqlite/sqlite-store';
+import { openHubStore, type OpenedStore } from '../store/open-store';
 import type { PaymentStore } from '../store/store-port';
 import { createWebhookDispatcher, type WebhookDispatcher } from '../webhooks/webhook-dispatcher';
 import { startMainframeService, type MainframeService } from '../bank/mainframe/mainframe-service';
@@ -33,6 +31,7 @@ import { batchSettingsFromEnv } from '../batch/batch-settings';
 import { createNightScheduler, type NightScheduler } from '../batch/night-scheduler';
 import { createBatchMetrics } from '../metrics/batch-metrics';
 import { createBatchDeps } from './batch-runtime';
+import { startIdempotencyPurge } from './idempotency-purge';
 
 // The composition root. One function builds any of the hub's processes from its roles:
 //   loanhub start   api + relay + results + workers for every core + simulators (one process)
@@ -102,8 +101,23 @@ export async function startHub(opts: StartHubOptions): Promise<RunningHub> {
   };
   try {
     const needsStore = roles.api || roles.relay || roles.results;
-    const store = needsStore ? openSqliteStore({ file: path.join(config.dataDir, 'hub.db') }) : null;
+    // LOANHUB_DB_URL: PostgreSQL, shared by every instance; else the SQLite file in the data dir.
+    const opened: OpenedStore | null = needsStore
+      ? await openHubStore({
+          dataDir: config.dataDir,
+          dbUrl: config.dbUrl,
+          poolMax: config.dbPoolMax,
+          ...(config.dbSchema !== undefined ? { schema: config.dbSchema } : {}),
+        })
+      : null;
+    const store = opened?.store ?? null;
     if (store) stack.push(() => store.close());
+    // SQLite is one node's database: this process is the only relay and dispatcher on it.
+    const exclusive = store?.kind === 'sqlite';
+    if (store && roles.api) {
+      const purge = startIdempotencyPurge({ store, logger, now });
+      stack.push(async () => purge.stop());
+    }
     const metrics = createHubMetrics();
     const coreMetrics = createCoreMetrics(
       metrics.registry,
@@ -116,7 +130,7 @@ export async function startHub(opts: StartHubOptions): Promise<RunningHub> {
     if (roles.relay && store) {
       const w = createWebhookDispatcher({
         store,
-        dbFile: path.join(config.dataDir, 'hub.db'),
+        exclusive,
         catalogue,
         logger,
         env,
@@ -190,7 +204,8 @@ export async function startHub(opts: StartHubOptions): Promise<RunningHub> {
     };
 
     const openDeadLetters = (): DeadLetterStore => {
-      const letters = openSqliteDeadLetters({ file: path.join(config.dataDir, 'hub.db') });
+      if (!opened) throw new Error('the in-process transport needs the store of this process');
+      const letters = opened.openDeadLetters();
       stack.push(() => letters.close());
       return letters;
     };
@@ -255,8 +270,7 @@ export async function startHub(opts: StartHubOptions): Promise<RunningHub> {
         transport,
         logger: logger.child({ part: 'relay' }),
         now,
-        // SQLite is one node's database: this relay is the only one on it.
-        exclusive: true,
+        exclusive,
         metrics: coreMetrics,
       });
       r.start();

@@ -1,6 +1,7 @@
 import type { Channel } from '../domain/channel';
 import type { BatchStore } from './batch-store-port';
 import type { ReconStore } from './recon-store-port';
+import type { DeliveryStore } from './delivery-store-port';
 import type { ReportStore } from './report-store-port';
 import type { Payment } from '../domain/payment';
 import type { PaymentEvent, TransitionResult } from '../domain/payment-state';
@@ -91,10 +92,19 @@ export interface PaymentStore {
   readonly batch: BatchStore;
   /** Reconciliation's tables (settlement files, core extracts, runs, breaks), in the same database (SQLite now). */
   readonly recon?: ReconStore;
+  /** The confirmation webhooks' deliveries, in the same database (they consume `payment.event` outbox rows). */
+  readonly deliveries: DeliveryStore;
   /** Read-only aggregates for reports and the ops page (SQLite now; absent on a store without them). */
   readonly reports?: ReportStore;
   acceptPayment(input: AcceptPaymentInput): Promise<AcceptOutcome>;
-  findIdempotency(clientId: string, key: string): Promise<IdempotencyRecord | null>;
+  /** With `now`, a key past its expiry is not found: it is free again (its row goes when the key is reused or purged). */
+  findIdempotency(clientId: string, key: string, now?: Date): Promise<IdempotencyRecord | null>;
+  /**
+   * Marks a key as being processed by `holder` until `until`, across every instance on this database; false
+   * when another holder has it and its lease has not run out (a crashed instance's mark expires by itself).
+   */
+  claimIdempotencyKey(clientId: string, key: string, holder: string, until: Date, now: Date): Promise<boolean>;
+  releaseIdempotencyKey(clientId: string, key: string, holder: string): Promise<void>;
   getPayment(id: string): Promise<Payment | null>;
   findPaymentsByReference(channel: Channel, channelReference: string): Promise<Payment[]>;
   recordEvent(input: RecordEventInput): Promise<RecordEventOutcome>;
@@ -108,6 +118,7 @@ export interface PaymentStore {
   /** Drops every lease: for a relay that knows it is the only one (the embedded hub at start-up, after a crash). */
   releaseAllOutboxLeases(): Promise<number>;
   outboxStats(): Promise<OutboxStats>;
+  /** Deletes keys past their expiry (and in-flight marks past their lease); returns the keys deleted. */
   purgeExpiredIdempotency(now: Date): Promise<number>;
   ping(): Promise<void>;
   close(): Promise<void>;

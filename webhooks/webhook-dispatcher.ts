@@ -2,14 +2,8 @@ import type { ChannelCatalogue } from '../channels/channel-catalogue';
 import { CHANNELS, isChannel, type Channel } from '../domain/channel';
 import type { Logger } from '../logging/logger';
 import type { PaymentEventMessage } from '../payments/payment-event';
+import type { Delivery, DeliveryResult, DeliveryStore, NewDelivery } from '../store/delivery-store-port';
 import type { OutboxRow, PaymentStore } from '../store/store-port';
-import {
-  openDeliveryStore,
-  type Delivery,
-  type DeliveryResult,
-  type DeliveryStore,
-  type NewDelivery,
-} from './delivery-store';
 import { createHttpSender, type SendOutcome, type WebhookSender } from './http-sender';
 import {
   backoffDelayMs,
@@ -38,9 +32,13 @@ export interface WebhookDispatcher {
 }
 
 export interface WebhookDispatcherOptions {
+  /** The hub's store; its `deliveries` keep the delivery table. */
   readonly store: PaymentStore;
-  /** The hub's SQLite file (`${dataDir}/hub.db`); the delivery table lives there too. */
-  readonly dbFile: string;
+  /**
+   * This is the only dispatcher on the database (SQLite): leases left by a crashed run are dropped at
+   * start. With several instances (PostgreSQL) they are left to run out.
+   */
+  readonly exclusive?: boolean;
   readonly catalogue: ChannelCatalogue;
   readonly logger: Logger;
   readonly env: NodeJS.ProcessEnv;
@@ -76,12 +74,13 @@ export function createWebhookDispatcher(opts: WebhookDispatcherOptions): Webhook
     // Where the secrets come from, never what they are.
     log.debug({ channel: s.channel, source: s.source.kind, keys: s.keys.length }, 'webhook signing keys loaded');
   }
-  const deliveries: DeliveryStore = openDeliveryStore({ file: opts.dbFile });
+  const deliveries: DeliveryStore = opts.store.deliveries;
   const sender = opts.sender ?? createHttpSender({ timeoutMs, maxSockets: concurrency });
 
   let running = false;
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
+  let starting: Promise<void> = Promise.resolve();
   let intakeBusy = false;
   let intakeAgain = false;
   let intakePausedUntil = 0;
@@ -136,7 +135,7 @@ export function createWebhookDispatcher(opts: WebhookDispatcherOptions): Webhook
       const at = now();
       // One transaction for the batch: the deliveries and the outbox rows' `sent` mark commit together
       // (the port's markOutboxSent is a commit, and an fsync, per row).
-      deliveries.insertFromOutbox(
+      await deliveries.insertFromOutbox(
         good,
         goodRows.map((r) => r.id),
         at,
@@ -259,12 +258,18 @@ export function createWebhookDispatcher(opts: WebhookDispatcherOptions): Webhook
     scheduleFlush();
   };
 
-  const flush = (): void => {
+  // Results are recorded one batch at a time, in order (stop waits for the chain).
+  let flushing: Promise<void> = Promise.resolve();
+  const flush = (): Promise<void> => {
+    flushing = flushing.then(recordResults);
+    return flushing;
+  };
+  const recordResults = async (): Promise<void> => {
     flushScheduled = false;
     if (results.length === 0) return;
     const batch = results.splice(0, results.length);
     try {
-      deliveries.record(batch, now());
+      await deliveries.record(batch, now());
     } catch (err) {
       // The leases run out and the deliveries are sent again: at least once, never lost.
       log.error({ deliveries: batch.length, err: errText(err) }, 'could not record webhook results');
@@ -275,7 +280,7 @@ export function createWebhookDispatcher(opts: WebhookDispatcherOptions): Webhook
   const scheduleFlush = (): void => {
     if (flushScheduled) return;
     flushScheduled = true;
-    setImmediate(flush);
+    setImmediate(() => void flush());
   };
 
   // Each channel has its own share of the slots (a channel at its share is left out of the claim), so
@@ -300,7 +305,7 @@ export function createWebhookDispatcher(opts: WebhookDispatcherOptions): Webhook
         const open = CHANNELS.filter((c) => !full.includes(c));
         if (open.length === 0) break;
         const limit = Math.min(room, Math.max(...open.map((c) => perChannel - (inFlightOf.get(c) ?? 0))));
-        const claimed = deliveries.claimDue(limit, leaseMs, now(), full);
+        const claimed = await deliveries.claimDue(limit, leaseMs, now(), full);
         // One claim serves every open channel, so it can bring a channel more than its share: the
         // surplus goes back at once (still due, and still first of its payment).
         const due: Delivery[] = [];
@@ -314,7 +319,7 @@ export function createWebhookDispatcher(opts: WebhookDispatcherOptions): Webhook
             due.push(d);
           }
         }
-        deliveries.release(surplus, now());
+        await deliveries.release(surplus, now());
         for (const d of due) {
           inFlightOf.set(d.channel, (inFlightOf.get(d.channel) ?? 0) + 1);
           const p = deliver(d).finally(() => {
@@ -346,9 +351,6 @@ export function createWebhookDispatcher(opts: WebhookDispatcherOptions): Webhook
     start() {
       if (running || stopped) return;
       running = true;
-      // The only dispatcher on this SQLite file: leases left by a crashed run are dropped at once.
-      const dropped = deliveries.dropLeases(now());
-      if (dropped > 0) log.warn({ deliveries: dropped }, 'dropped webhook leases left by an earlier run');
       for (const s of secrets.values()) {
         if (opts.catalogue.policy(s.channel).callbackUrl && s.source.kind === 'file') {
           // Right for `npm start`; in a deployment the channel cannot know this secret.
@@ -364,10 +366,19 @@ export function createWebhookDispatcher(opts: WebhookDispatcherOptions): Webhook
           );
         }
       }
-      for (const channel of deliveries.disabledChannels()) {
-        log.warn({ channel }, "webhook endpoint is disabled (410); run 'loanhub webhooks enable' to resume");
-      }
-      void intake()
+      const begin = async (): Promise<void> => {
+        if (opts.exclusive === true) {
+          // The only dispatcher on this database: leases left by a crashed run are dropped at once.
+          const dropped = await deliveries.dropLeases(now());
+          if (dropped > 0) log.warn({ deliveries: dropped }, 'dropped webhook leases left by an earlier run');
+        }
+        for (const channel of await deliveries.disabledChannels()) {
+          log.warn({ channel }, "webhook endpoint is disabled (410); run 'loanhub webhooks enable' to resume");
+        }
+      };
+      starting = begin()
+        .catch((err: unknown) => log.error({ err: errText(err) }, 'webhook dispatcher could not read its table'))
+        .then(() => intake())
         .then(() => pump())
         .finally(tick);
     },
@@ -379,11 +390,11 @@ export function createWebhookDispatcher(opts: WebhookDispatcherOptions): Webhook
       running = false;
       stopped = true;
       if (timer) clearTimeout(timer);
+      await starting;
       while (intakeBusy || pumpBusy) await new Promise((r) => setTimeout(r, 5));
       await Promise.allSettled([...inFlight.values()]);
-      flush();
+      await flush();
       sender.close();
-      deliveries.close();
     },
   });
 }

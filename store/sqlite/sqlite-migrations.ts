@@ -1,13 +1,10 @@
 import type Database from 'better-sqlite3';
+import { assertNotNewer, type Migration } from '../schema-version';
+
+export type { Migration };
 
 // Versioned migrations, applied in order at open, each in its own transaction. Never edit a shipped
 // migration: add the next version.
-
-export interface Migration {
-  readonly version: number;
-  readonly name: string;
-  readonly sql: string;
-}
 
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -94,6 +91,21 @@ export const MIGRATIONS: readonly Migration[] = [
         WHERE status NOT IN ('REJECTED', 'REVERSED') GROUP BY channel, loan_number, business_date, currency;
     `,
   },
+  {
+    version: 3,
+    name: 'idempotency keys in flight, with a lease',
+    // The in-flight 409 across processes: a key being processed is marked here with a lease, so a
+    // process that dies while holding it cannot hold it past the lease.
+    sql: `
+      CREATE TABLE idempotency_in_flight (
+        client_id TEXT NOT NULL,
+        key       TEXT NOT NULL,
+        holder    TEXT NOT NULL,
+        until     TEXT NOT NULL,
+        PRIMARY KEY (client_id, key)
+      ) STRICT;
+    `,
+  },
 ];
 
 export function migrate(db: Database.Database, migrations: readonly Migration[] = MIGRATIONS): number[] {
@@ -105,6 +117,7 @@ export function migrate(db: Database.Database, migrations: readonly Migration[] 
       .all()
       .map((r) => (r as { version: number }).version),
   );
+  assertNotNewer([...applied], migrations);
   const ran: number[] = [];
   for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
     if (applied.has(m.version)) continue;

@@ -20,6 +20,7 @@ import type {
 import { BATCH_MIGRATIONS } from './batch-migrations';
 import { groupCommit } from './group-commit';
 import { createSqliteBatchStore } from './sqlite-batch-store';
+import { openSqliteDeliveryStore } from './sqlite-delivery-store';
 import { createSqliteReportStore } from './sqlite-report-store';
 import { MIGRATIONS, migrate } from './sqlite-migrations';
 import { RECON_MIGRATIONS } from './recon-migrations';
@@ -129,6 +130,15 @@ export function openSqliteStore(opts: { file: string; synchronous?: 'FULL' | 'NO
   const addToDaily = db.prepare(`INSERT INTO daily_totals (channel, loan_number, business_date, currency, taken_minor)
     VALUES (?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET taken_minor = taken_minor + excluded.taken_minor`);
   const purgeIdempotency = db.prepare('DELETE FROM idempotency_keys WHERE expires_at <= ?');
+  const purgeInFlight = db.prepare('DELETE FROM idempotency_in_flight WHERE until <= ?');
+  // A key past its retention is free again: its old row goes in the transaction that reuses the key.
+  const dropExpiredKey = db.prepare('DELETE FROM idempotency_keys WHERE client_id = ? AND key = ? AND expires_at <= ?');
+  const claimInFlight = db.prepare(`INSERT INTO idempotency_in_flight (client_id, key, holder, until)
+    VALUES (@clientId, @key, @holder, @until) ON CONFLICT (client_id, key) DO UPDATE SET holder = excluded.holder,
+    until = excluded.until WHERE idempotency_in_flight.until <= @now`);
+  const releaseInFlight = db.prepare(
+    'DELETE FROM idempotency_in_flight WHERE client_id = ? AND key = ? AND holder = ?',
+  );
   const inBatchFile = db.prepare('SELECT 1 AS x FROM batch_file_payments WHERE payment_id = ? LIMIT 1');
 
   const writeOutbox = (paymentId: string, rows: readonly NewOutboxRow[], at: string): void => {
@@ -136,6 +146,7 @@ export function openSqliteStore(opts: { file: string; synchronous?: 'FULL' | 'NO
   };
 
   const acceptOne = (input: AcceptPaymentInput): AcceptOutcome => {
+    dropExpiredKey.run(input.idempotency.clientId, input.idempotency.key, input.idempotency.createdAt);
     const existing = selectIdempotency.get(input.idempotency.clientId, input.idempotency.key) as
       IdempotencyRow | undefined;
     if (existing) return { kind: 'existing', idempotency: toIdempotency(existing) };
@@ -156,6 +167,7 @@ export function openSqliteStore(opts: { file: string; synchronous?: 'FULL' | 'NO
 
   const recordOne = (input: RecordEventInput): RecordEventOutcome => {
     if (input.idempotency) {
+      dropExpiredKey.run(input.idempotency.clientId, input.idempotency.key, input.at);
       const existing = selectIdempotency.get(input.idempotency.clientId, input.idempotency.key) as
         IdempotencyRow | undefined;
       if (existing) return { kind: 'existing', idempotency: toIdempotency(existing) };
@@ -209,11 +221,14 @@ export function openSqliteStore(opts: { file: string; synchronous?: 'FULL' | 'NO
   });
 
   const batch = createSqliteBatchStore(db);
+  // The deliveries on a connection of their own, as the CLI opens them (synchronous=NORMAL: see there).
+  const deliveries = openSqliteDeliveryStore({ file: opts.file });
   let closed = false;
   return Object.freeze({
     kind: 'sqlite' as const,
     batch,
     recon: createSqliteReconStore(db),
+    deliveries,
     reports: createSqliteReportStore(db),
     acceptPayment: async (input: AcceptPaymentInput): Promise<AcceptOutcome> => {
       try {
@@ -226,9 +241,15 @@ export function openSqliteStore(opts: { file: string; synchronous?: 'FULL' | 'NO
         throw err;
       }
     },
-    findIdempotency: async (clientId: string, key: string) => {
+    findIdempotency: async (clientId: string, key: string, now?: Date) => {
       const row = selectIdempotency.get(clientId, key) as IdempotencyRow | undefined;
-      return row ? toIdempotency(row) : null;
+      if (!row || (now !== undefined && row.expires_at <= now.toISOString())) return null;
+      return toIdempotency(row);
+    },
+    claimIdempotencyKey: async (clientId: string, key: string, holder: string, until: Date, now: Date) =>
+      claimInFlight.run({ clientId, key, holder, until: until.toISOString(), now: now.toISOString() }).changes === 1,
+    releaseIdempotencyKey: async (clientId: string, key: string, holder: string) => {
+      releaseInFlight.run(clientId, key, holder);
     },
     getPayment: async (id: string) => {
       const row = selectPayment.get(id) as PaymentRow | undefined;
@@ -251,7 +272,10 @@ export function openSqliteStore(opts: { file: string; synchronous?: 'FULL' | 'NO
       const r = pendingStats.get() as { pending: bigint; oldest: string | null };
       return { pending: Number(r.pending), oldestPendingAt: r.oldest };
     },
-    purgeExpiredIdempotency: async (now: Date) => Number(purgeIdempotency.run(now.toISOString()).changes),
+    purgeExpiredIdempotency: async (now: Date) => {
+      purgeInFlight.run(now.toISOString());
+      return Number(purgeIdempotency.run(now.toISOString()).changes);
+    },
     ping: async () => {
       if (closed) throw new Error('store is closed');
       db.prepare('SELECT 1').get();
@@ -259,6 +283,7 @@ export function openSqliteStore(opts: { file: string; synchronous?: 'FULL' | 'NO
     close: async () => {
       if (closed) return;
       closed = true;
+      await deliveries.close();
       relayDb.close();
       db.close();
     },

@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createExampleReceiver, listenExampleReceiver, type PaymentWebhook } from '../../webhooks/example-receiver';
-import { openDeliveryStore } from '../../webhooks/delivery-store';
+import { openSqliteDeliveryStore } from '../../store/sqlite/sqlite-delivery-store';
 import { parseSecret, signWebhook } from '../../webhooks/webhook-signature';
 import { eventually, startRig, type Rig } from './webhook-rig';
 
@@ -51,11 +51,11 @@ describe('the example receiver', () => {
       'both recorded as delivered',
     );
     const first = rig.deliveries({ paymentId: p.id }).find((d) => d.eventId === `${p.id}:ACCEPTED`);
-    const store = openDeliveryStore({ file: rig.dbFile });
+    const store = openSqliteDeliveryStore({ file: rig.dbFile });
     try {
-      expect(store.redeliver({ id: `${p.id}:ACCEPTED` }, new Date())).toHaveLength(1);
+      expect(await store.redeliver({ id: `${p.id}:ACCEPTED` }, new Date())).toHaveLength(1);
     } finally {
-      store.close();
+      await store.close();
     }
     await eventually(
       () =>

@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
+import Database from 'better-sqlite3';
 import { createChannelCatalogue } from '../../channels/channel-catalogue';
 import type { Channel } from '../../domain/channel';
 import { minorUnits } from '../../domain/money';
@@ -14,7 +15,7 @@ import { createLogger } from '../../logging/logger';
 import { paymentEventRow } from '../../payments/payment-event';
 import { openSqliteStore } from '../../store/sqlite/sqlite-store';
 import type { PaymentStore } from '../../store/store-port';
-import { openDeliveryStore, type Delivery } from '../../webhooks/delivery-store';
+import type { Delivery, DeliveryFilter } from '../../store/delivery-store-port';
 import type { RetrySchedule } from '../../webhooks/retry-schedule';
 import { createWebhookDispatcher, type WebhookDispatcher } from '../../webhooks/webhook-dispatcher';
 
@@ -131,7 +132,7 @@ export async function startRig(opts: {
   const store = openSqliteStore({ file: dbFile, synchronous: 'NORMAL' });
   const dispatcher = createWebhookDispatcher({
     store,
-    dbFile,
+    exclusive: true,
     catalogue: createChannelCatalogue(env),
     logger: createLogger({ level: 'debug', destination: sink }),
     env,
@@ -142,7 +143,7 @@ export async function startRig(opts: {
     timeoutMs: opts.timeoutMs ?? 2_000,
   });
   dispatcher.start();
-  const view = openDeliveryStore({ file: dbFile });
+  const view = deliveryView(dbFile);
   return {
     dataDir,
     dbFile,
@@ -205,6 +206,53 @@ export async function startRig(opts: {
       await store.close();
       if (!opts.dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
     },
+  };
+}
+
+/**
+ * The delivery table read synchronously (a read-only connection beside the hub's), so the tests' probes
+ * stay plain functions; the same rows the port's `list` returns, newest first.
+ */
+function deliveryView(dbFile: string): { list(filter: DeliveryFilter): Delivery[]; close(): void } {
+  const db = new Database(dbFile, { readonly: true, fileMustExist: true });
+  return {
+    list(filter) {
+      const where: string[] = [];
+      const params: Record<string, string | number> = { limit: filter.limit ?? 100 };
+      for (const [column, value] of [
+        ['channel', filter.channel],
+        ['status', filter.status],
+        ['payment_id', filter.paymentId],
+      ] as const) {
+        if (value === undefined) continue;
+        where.push(`${column} = @${column}`);
+        params[column] = value;
+      }
+      const rows = db
+        .prepare(
+          `SELECT * FROM webhook_deliveries ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
+           ORDER BY id DESC LIMIT @limit`,
+        )
+        .all(params) as Record<string, string | number | null>[];
+      return rows.map((r): Delivery => ({
+        id: Number(r.id),
+        eventId: String(r.event_id),
+        eventType: String(r.event_type),
+        channel: r.channel as Delivery['channel'],
+        paymentId: String(r.payment_id),
+        payload: String(r.payload),
+        status: r.status as Delivery['status'],
+        attempts: Number(r.attempts),
+        nextAttemptAt: String(r.next_attempt_at),
+        firstFailedAt: r.first_failed_at === null ? null : String(r.first_failed_at),
+        lastStatus: r.last_status === null ? null : Number(r.last_status),
+        lastError: r.last_error === null ? null : String(r.last_error),
+        createdAt: String(r.created_at),
+        updatedAt: String(r.updated_at),
+        deliveredAt: r.delivered_at === null ? null : String(r.delivered_at),
+      }));
+    },
+    close: () => db.close(),
   };
 }
 

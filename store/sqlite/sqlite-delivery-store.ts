@@ -1,114 +1,23 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { isChannel, type Channel } from '../domain/channel';
-import { migrate } from '../store/sqlite/sqlite-migrations';
-import { WEBHOOK_MIGRATIONS } from '../store/sqlite/webhook-migrations';
+import { isChannel, type Channel } from '../../domain/channel';
+import {
+  DELIVERY_STATUSES,
+  type Delivery,
+  type DeliveryFilter,
+  type DeliveryResult,
+  type DeliveryStatus,
+  type DeliveryStore,
+  type EndpointState,
+  type NewDelivery,
+  type RedeliverySelector,
+} from '../delivery-store-port';
+import { migrate } from './sqlite-migrations';
+import { WEBHOOK_MIGRATIONS } from './webhook-migrations';
 
-// The durable delivery table in the hub's SQLite file, reached through its own connection (WAL lets the
-// CLI use it while the hub runs). Every method is one transaction. Lifecycle of a delivery:
-//   pending ──2xx──▶ delivered
-//      │ └─no callback URL──▶ skipped_no_endpoint
-//      └─failure──▶ failed ──(retry)──▶ delivered | failed | dead (after the schedule)
-// A 410 disables the channel's endpoint: its deliveries wait (pending/failed) until `enable`.
-
-export const DELIVERY_STATUSES = ['pending', 'failed', 'delivered', 'dead', 'skipped_no_endpoint'] as const;
-export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
-
-export interface NewDelivery {
-  readonly eventId: string;
-  readonly eventType: string;
-  readonly channel: Channel;
-  readonly paymentId: string;
-  readonly payload: string;
-  readonly status: 'pending' | 'skipped_no_endpoint';
-}
-
-export interface Delivery {
-  readonly id: number;
-  readonly eventId: string;
-  readonly eventType: string;
-  readonly channel: Channel;
-  readonly paymentId: string;
-  readonly payload: string;
-  readonly status: DeliveryStatus;
-  readonly attempts: number;
-  readonly nextAttemptAt: string;
-  readonly firstFailedAt: string | null;
-  readonly lastStatus: number | null;
-  readonly lastError: string | null;
-  readonly createdAt: string;
-  readonly updatedAt: string;
-  readonly deliveredAt: string | null;
-}
-
-/** What one attempt came to; the dispatcher decides, the store records. */
-export type DeliveryResult =
-  | { readonly id: number; readonly kind: 'delivered'; readonly httpStatus: number }
-  | {
-      readonly id: number;
-      readonly kind: 'retry';
-      readonly httpStatus: number | null;
-      readonly error: string;
-      readonly nextAttemptAt: Date;
-    }
-  | { readonly id: number; readonly kind: 'dead'; readonly httpStatus: number | null; readonly error: string }
-  /** 410 Gone: the channel's endpoint is disabled; the delivery waits for `enable`. */
-  | { readonly id: number; readonly kind: 'gone'; readonly channel: Channel }
-  /** The channel has no callback URL (any more). */
-  | { readonly id: number; readonly kind: 'skipped' };
-
-export interface DeliveryFilter {
-  readonly channel?: Channel;
-  readonly status?: DeliveryStatus;
-  readonly paymentId?: string;
-  readonly limit?: number;
-}
-
-export interface RedeliverySelector {
-  /** A delivery id (digits) or an event id (`<paymentId>:<STATUS>`, the `webhook-id`). */
-  readonly id?: string;
-  readonly channel?: Channel;
-  /** Every dead delivery (of the channel, when given). */
-  readonly dead?: boolean;
-  /** Every delivery skipped for want of a callback URL (after one has been configured). */
-  readonly skipped?: boolean;
-}
-
-export interface EndpointState {
-  readonly channel: Channel;
-  readonly disabledAt: string | null;
-  readonly disabledReason: string | null;
-}
-
-export interface DeliveryStore {
-  /** Inserts new deliveries; an event already there (same event id and channel) is left as it is. */
-  insert(deliveries: readonly NewDelivery[], now: Date): number;
-  /**
-   * The intake's step, in one transaction: inserts the deliveries and marks the hub's outbox rows they
-   * came from as sent (same file). Either both happen or neither; a retry after a crash is idempotent.
-   */
-  insertFromOutbox(deliveries: readonly NewDelivery[], outboxIds: readonly number[], now: Date): number;
-  /**
-   * Leases up to `limit` due deliveries (not of `skipChannels`): not leased, endpoint enabled, and the oldest
-   * unfinished one of its payment (a later event waits until the earlier is delivered, dead or skipped).
-   */
-  claimDue(limit: number, leaseMs: number, now: Date, skipChannels?: readonly Channel[]): Delivery[];
-  record(results: readonly DeliveryResult[], now: Date): void;
-  /** Gives claimed deliveries back untried: due at once, unleased. */
-  release(ids: readonly number[], now: Date): void;
-  /** Makes every leased delivery due now: for the only dispatcher on the file, at start after a crash. */
-  dropLeases(now: Date): number;
-  list(filter: DeliveryFilter): Delivery[];
-  redeliver(selector: RedeliverySelector, now: Date): Delivery[];
-  /** How many deliveries have this status (all channels). */
-  count(status: DeliveryStatus): number;
-  disabledChannels(): Channel[];
-  endpoint(channel: Channel): EndpointState;
-  /** Turns a channel's endpoint back on; its waiting deliveries are due now with a fresh retry window. */
-  enable(channel: Channel, now: Date): { readonly wasDisabled: boolean; readonly waiting: number };
-  close(): void;
-}
+// The webhook delivery tables in the hub's SQLite file, reached through their own connection (WAL lets the
+// CLI use them while the hub runs). better-sqlite3 is synchronous: each method body is one transaction.
 
 interface DeliveryRow {
   id: number;
@@ -128,7 +37,7 @@ interface DeliveryRow {
   delivered_at: string | null;
 }
 
-export function openDeliveryStore(opts: { file: string; synchronous?: 'FULL' | 'NORMAL' }): DeliveryStore {
+export function openSqliteDeliveryStore(opts: { file: string; synchronous?: 'FULL' | 'NORMAL' }): DeliveryStore {
   fs.mkdirSync(path.dirname(opts.file), { recursive: true });
   const db = new Database(opts.file);
   db.pragma('journal_mode = WAL');
@@ -292,19 +201,20 @@ export function openDeliveryStore(opts: { file: string; synchronous?: 'FULL' | '
   });
 
   return Object.freeze({
-    insert: (deliveries: readonly NewDelivery[], now: Date) => (deliveries.length === 0 ? 0 : insert(deliveries, now)),
-    insertFromOutbox: (deliveries: readonly NewDelivery[], outboxIds: readonly number[], now: Date) =>
+    insert: async (deliveries: readonly NewDelivery[], now: Date) =>
+      deliveries.length === 0 ? 0 : insert(deliveries, now),
+    insertFromOutbox: async (deliveries: readonly NewDelivery[], outboxIds: readonly number[], now: Date) =>
       insertFromOutbox(deliveries, outboxIds, now),
-    claimDue: (limit: number, leaseMs: number, now: Date, skipChannels: readonly Channel[] = []) =>
+    claimDue: async (limit: number, leaseMs: number, now: Date, skipChannels: readonly Channel[] = []) =>
       limit <= 0 ? [] : claim(limit, leaseMs, now, skipChannels),
-    record: (results: readonly DeliveryResult[], now: Date) => {
+    record: async (results: readonly DeliveryResult[], now: Date) => {
       if (results.length > 0) record(results, now);
     },
-    release: (ids: readonly number[], now: Date) => {
+    release: async (ids: readonly number[], now: Date) => {
       if (ids.length > 0) release(ids, now);
     },
-    dropLeases: (now: Date) => dropAll.run(now.toISOString()).changes,
-    list(filter: DeliveryFilter): Delivery[] {
+    dropLeases: async (now: Date) => dropAll.run(now.toISOString()).changes,
+    async list(filter: DeliveryFilter): Promise<Delivery[]> {
       const where: string[] = [];
       const params: Record<string, string | number> = { limit: filter.limit ?? 100 };
       if (filter.channel !== undefined) {
@@ -323,17 +233,17 @@ export function openDeliveryStore(opts: { file: string; synchronous?: 'FULL' | '
         ORDER BY id DESC LIMIT @limit`;
       return (db.prepare(sql).all(params) as DeliveryRow[]).map(toDelivery);
     },
-    redeliver: (sel: RedeliverySelector, now: Date) => redeliver(sel, now),
-    count: (status: DeliveryStatus) => (countByStatus.get(status) as { n: number }).n,
-    disabledChannels: () =>
+    redeliver: async (sel: RedeliverySelector, now: Date) => redeliver(sel, now),
+    count: async (status: DeliveryStatus) => (countByStatus.get(status) as { n: number }).n,
+    disabledChannels: async () =>
       (selectDisabled.all() as Array<{ channel: string }>).map((r) => r.channel).filter(isChannel),
-    endpoint(channel: Channel): EndpointState {
+    async endpoint(channel: Channel): Promise<EndpointState> {
       const r = selectEndpoint.get(channel) as
         { disabled_at: string | null; disabled_reason: string | null } | undefined;
       return { channel, disabledAt: r?.disabled_at ?? null, disabledReason: r?.disabled_reason ?? null };
     },
-    enable: (channel: Channel, now: Date) => enable(channel, now),
-    close: () => {
+    enable: async (channel: Channel, now: Date) => enable(channel, now),
+    close: async () => {
       if (db.open) db.close();
     },
   });
