@@ -1,0 +1,165 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { main } from '../../cli/main';
+import { createLogger } from '../../logging/logger';
+import { reconcileAfterResponses, scheduleReconciliation } from '../../recon/recon-scheduler';
+import { accept, move, openFixture, type ReconFixture } from './recon-fixture';
+
+// The finance commands as a scheduled job or a person runs them: loanhub recon run|breaks|resolve|report
+// through main(), with their exit codes and JSON; and the scheduler's entry points.
+
+const D = '2026-11-23';
+let fx: ReconFixture;
+let out: string[];
+let restore: () => void;
+
+async function cli(...args: string[]): Promise<{ code: number; stdout: string }> {
+  out.length = 0;
+  process.exitCode = undefined;
+  const code = await main(['node', 'loanhub', ...args]);
+  process.exitCode = undefined;
+  return { code, stdout: out.join('') };
+}
+
+beforeAll(async () => {
+  fx = openFixture('recon-cli');
+  const env = process.env.LOANHUB_DATA_DIR;
+  process.env.LOANHUB_DATA_DIR = fx.dir;
+  out = [];
+  const o = jest.spyOn(process.stdout, 'write').mockImplementation((s) => {
+    out.push(String(s));
+    return true;
+  });
+  const e = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+  restore = () => {
+    o.mockRestore();
+    e.mockRestore();
+    if (env === undefined) delete process.env.LOANHUB_DATA_DIR;
+    else process.env.LOANHUB_DATA_DIR = env;
+  };
+  for (let i = 0; i < 3; i++) {
+    const p = await accept(fx.store, {
+      channel: 'agents',
+      loanNumber: '100000000001',
+      amount: 2500n + BigInt(i),
+      businessDate: D,
+    });
+    await move(fx.store, p.id, { type: 'core_applied' });
+  }
+});
+
+afterAll(async () => {
+  restore();
+  await fx.close();
+});
+
+test('recon run --json --fail-on-breaks exits 4 with the date, status, totals and every break with its evidence', async () => {
+  const file = path.join(fx.dir, 'agents.csv');
+  expect(
+    (await cli('simulate', 'settlement', '--channel', 'agents', '--date', D, '--out', file, '--extra', '1')).code,
+  ).toBe(0);
+  expect((await cli('settlement', 'import', '--channel', 'agents', file)).code).toBe(0);
+  const run = await cli('recon', 'run', '--date', D, '--json', '--fail-on-breaks');
+  expect(run.code).toBe(4);
+  const body = JSON.parse(run.stdout) as {
+    date: string;
+    status: string;
+    totals: { source: string; amount: string; count: number }[];
+    breaks: {
+      id: string;
+      type: string;
+      status: string;
+      channel: string | null;
+      channelReference: string | null;
+      paymentId: string | null;
+      evidence: Record<string, unknown>;
+    }[];
+  };
+  expect(body).toMatchObject({ date: D, status: 'UNBALANCED' });
+  expect(body.totals).toEqual(
+    expect.arrayContaining([
+      { source: 'hub', channel: 'agents', core: 'cash', currency: 'PEN', count: 3, amount: '75.03' },
+      { source: 'channel', channel: 'agents', core: 'cash', currency: 'PEN', count: 4, amount: '87.37' },
+    ]),
+  );
+  // No core extract and no mainframe file yet: the cash core is a missing source, the three payments unposted.
+  expect(body.breaks.map((b) => b.type).sort()).toEqual([
+    'APPLIED_NOT_POSTED',
+    'APPLIED_NOT_POSTED',
+    'APPLIED_NOT_POSTED',
+    'CHANNEL_UNKNOWN_TO_HUB',
+    'SOURCE_MISSING',
+  ]);
+  const unknown = body.breaks.find((b) => b.type === 'CHANNEL_UNKNOWN_TO_HUB');
+  expect(unknown).toMatchObject({
+    status: 'open',
+    channel: 'agents',
+    paymentId: null,
+    evidence: { channel: [{ amount: '12.34' }] },
+  });
+  expect(unknown?.channelReference).toMatch(/^AG\d{6}-\d{8}$/);
+
+  const listed = await cli(
+    'recon',
+    'breaks',
+    '--date',
+    D,
+    '--status',
+    'open',
+    '--type',
+    'CHANNEL_UNKNOWN_TO_HUB',
+    '--json',
+  );
+  expect((JSON.parse(listed.stdout) as { id: string }[]).map((b) => b.id)).toEqual([unknown?.id]);
+  const resolved = await cli(
+    'recon',
+    'resolve',
+    unknown?.id ?? '',
+    '--note',
+    'agent refunded the customer',
+    '--by',
+    'ana',
+    '--json',
+  );
+  expect(JSON.parse(resolved.stdout)).toMatchObject({
+    status: 'resolved',
+    resolution: { by: 'ana', note: 'agent refunded the customer' },
+  });
+  expect((await cli('recon', 'resolve', 'BRK-NOPE', '--note', 'x', '--by', 'y')).code).toBe(1);
+
+  const again = JSON.parse((await cli('recon', 'run', '--date', D, '--json')).stdout) as typeof body;
+  expect(again.breaks.find((b) => b.id === unknown?.id)).toMatchObject({ status: 'resolved' });
+
+  const html = path.join(fx.dir, 'r.html');
+  expect((await cli('recon', 'report', '--date', D, '--format', 'html', '--out', html)).code).toBe(0);
+  expect(fs.readFileSync(html, 'utf8')).toContain(`<tr id="${unknown?.id}">`);
+  const csv = path.join(fx.dir, 'r.csv');
+  expect((await cli('recon', 'report', '--date', D, '--format', 'csv', '--out', csv, '--delimiter', ',')).code).toBe(0);
+  expect(fs.readFileSync(csv, 'utf8')).toMatch(/^\uFEFFsection,business_date,source,/);
+  expect((await cli('recon', 'report', '--date', '2026-11-01', '--format', 'json', '--out', csv)).code).toBe(1);
+  expect((await cli('recon', 'run', '--date', '2026-13-01')).code).toBe(2);
+});
+
+test('the scheduler entry points reconcile the date they are given and never throw', async () => {
+  const logger = createLogger({ level: 'silent' });
+  const deps = { recon: fx.recon, extracts: {}, now: () => new Date('2026-11-24T07:00:00Z'), logger };
+  const result = await reconcileAfterResponses(deps, D);
+  expect(result?.run.businessDate).toBe(D);
+  const broken = { ...deps, recon: { ...fx.recon, run: () => Promise.reject(new Error('disk full')) } };
+  expect(await reconcileAfterResponses(broken, D)).toBeNull();
+  const scheduler = scheduleReconciliation({
+    deps,
+    cron: '0 7 * * *',
+    timeZone: 'America/Lima',
+    businessDate: () => D,
+  });
+  try {
+    const [a, b] = await Promise.all([scheduler.tick(), scheduler.tick()]);
+    expect(a?.run.id).toBe(b?.run.id);
+  } finally {
+    scheduler.stop();
+  }
+  expect(() => scheduleReconciliation({ deps, cron: 'nope', timeZone: 'America/Lima', businessDate: () => D })).toThrow(
+    'not a cron expression: nope',
+  );
+});
