@@ -30,7 +30,7 @@ export interface CoreAdapterConfig {
   readonly fetch?: typeof fetch;
 }
 
-export type CoreOperation = 'inquiry' | 'payment' | 'reversal';
+export type CoreOperation = 'inquiry' | 'payment' | 'reversal' | 'extract';
 
 export interface CoreHttpRequest {
   readonly operation: CoreOperation;
@@ -44,6 +44,8 @@ export interface CoreHttpResponse {
   readonly status: number;
   readonly contentType: string;
   readonly body: string;
+  /** The body's bytes as received (kept as evidence by the daily extracts); absent from hand-made answers. */
+  readonly raw?: Buffer;
 }
 
 export type CoreHttpExchange = (request: CoreHttpRequest) => Promise<CoreHttpResponse>;
@@ -140,7 +142,7 @@ export function createCoreHttpExchange(core: Core, config: CoreAdapterConfig): C
   return async (request) => {
     const url = new URL(request.path, base);
     let response: Response;
-    let body: string;
+    let raw: Buffer;
     try {
       response = await fetchImpl(url, {
         method: request.method,
@@ -149,7 +151,7 @@ export function createCoreHttpExchange(core: Core, config: CoreAdapterConfig): C
         signal: AbortSignal.timeout(config.timeoutMs),
       });
       // The timeout covers reading the body too: the same signal aborts a stalled stream.
-      body = await response.text();
+      raw = Buffer.from(await response.arrayBuffer());
     } catch (err) {
       // AbortSignal.timeout rejects with a DOMException named TimeoutError; checked by name because a
       // DOMException from another realm (jest's vm) is not instanceof this realm's Error.
@@ -167,7 +169,13 @@ export function createCoreHttpExchange(core: Core, config: CoreAdapterConfig): C
     if (response.status >= 500 || response.status === 408 || response.status === 429) {
       throw new CoreUnavailableError(core, `${core} core: ${request.operation} answered HTTP ${response.status}`, true);
     }
-    return { status: response.status, contentType: response.headers.get('content-type') ?? '', body };
+    return {
+      status: response.status,
+      contentType: response.headers.get('content-type') ?? '',
+      // As response.text() decodes: UTF-8, a leading BOM dropped, bad bytes replaced.
+      body: new TextDecoder().decode(raw),
+      raw,
+    };
   };
 }
 

@@ -11,6 +11,22 @@ export const CASH_LOAN_PATH = /^\/cash\/v1\/loans\/([^/]+)$/;
 export const CASH_PAYMENTS_PATH = '/cash/v1/payments';
 export const CASH_REVERSAL_PATH = /^\/cash\/v1\/payments\/([^/]+)\/reversal$/;
 
+/** The daily extract (CSV) of the payments applied and reversals done on a business date. */
+export const CASH_EXTRACT_PATH = /^\/cash\/v1\/extracts\/([^/]+)$/;
+export const cashExtractPath = (businessDate: string): string =>
+  `/cash/v1/extracts/${encodeURIComponent(businessDate)}`;
+/** The header line of the extract; one line per movement follows, comma-separated, no quoting. */
+export const CASH_EXTRACT_COLUMNS = [
+  'record_type',
+  'external_ref',
+  'txn_id',
+  'loan_id',
+  'currency',
+  'amount_cents',
+  'booked_at',
+] as const;
+export type CashExtractRecordType = 'PAYMENT' | 'REVERSAL';
+
 export const cashLoanPath = (loanId: string): string => `/cash/v1/loans/${encodeURIComponent(loanId)}`;
 export const cashReversalPath = (externalRef: string): string =>
   `/cash/v1/payments/${encodeURIComponent(externalRef)}/reversal`;

@@ -16,6 +16,12 @@ export const MORTGAGE_LOAN_PATH = /^\/mortgage\/api\/v2\/mortgages\/([^/]+)$/;
 export const MORTGAGE_PAYMENTS_PATH = /^\/mortgage\/api\/v2\/mortgages\/([^/]+)\/payments$/;
 export const MORTGAGE_REVERSAL_PATH = /^\/mortgage\/api\/v2\/mortgages\/([^/]+)\/payments\/([^/]+)\/reversal$/;
 
+/** The daily extract (JSON) of the payments applied and reversals done on a business date. */
+export const MORTGAGE_EXTRACT_PATH = /^\/mortgage\/api\/v2\/extracts\/([^/]+)$/;
+export const mortgageExtractPath = (businessDate: string): string =>
+  `/mortgage/api/v2/extracts/${encodeURIComponent(businessDate)}`;
+export type MortgageMovementType = 'PAYMENT' | 'REVERSAL';
+
 export const mortgageLoanPath = (mortgageId: string): string =>
   `/mortgage/api/v2/mortgages/${encodeURIComponent(mortgageId)}`;
 export const mortgagePaymentsPath = (mortgageId: string): string => `${mortgageLoanPath(mortgageId)}/payments`;

@@ -8,7 +8,12 @@ export const DEFAULT_VEHICLE_TOKEN = 'loanhub-dev-vehicle-token';
 
 export const VEHICLE_GATEWAY_PATH = '/vehicle/gateway';
 
-export const VEHICLE_OPERATIONS = ['INQ', 'PAY', 'REV'] as const;
+/** INQ inquiry, PAY payment, REV reversal, EXT the daily extract of a <BusinessDate> (YYYYMMDD). */
+export const VEHICLE_OPERATIONS = ['INQ', 'PAY', 'REV', 'EXT'] as const;
+/** Root of the EXT answer: <ResultCode>, <BusinessDate>, <RecordCount> and one <Record> per movement. */
+export const VEHICLE_EXTRACT_ROOT = 'VehicleDailyExtract';
+/** <Type> of an extract record: PAY a payment applied, REV a reversal done. */
+export type VehicleExtractType = 'PAY' | 'REV';
 export type VehicleOperation = (typeof VEHICLE_OPERATIONS)[number];
 
 /** Every result code the vehicle core answers. */

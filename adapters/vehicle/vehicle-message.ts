@@ -18,7 +18,9 @@ const parser = new XMLParser({
   ignoreDeclaration: true,
 });
 
-export type VehicleFields = Readonly<Record<string, string | Readonly<Record<string, string>>>>;
+/** Text fields, nested elements, and repeated elements (an array: one element per entry, as in the daily extract). */
+export type VehicleValue = string | { readonly [name: string]: VehicleValue } | readonly VehicleValue[];
+export type VehicleFields = Readonly<Record<string, VehicleValue>>;
 
 export function buildVehicleMessage(root: string, fields: VehicleFields): string {
   return `${XML_DECLARATION}${String(builder.build({ [root]: fields }))}`;

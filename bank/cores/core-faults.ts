@@ -1,5 +1,10 @@
+import { formatAmount, parseAmount } from '../../domain/money';
+import type { ExtractFault, LedgerMovement } from './core-simulator-contract';
+
 // Fault injection (issue 6): the admin endpoint `/_admin/fault` that makes a core simulator look down,
 // slow or failing, its body's validation, and the client that `loanhub simulate fault` and tests use.
+// Extract faults (issue 10): `/_admin/extract-fault` plants a difference between what the core did and
+// what its daily extract says (a payment listed twice, left out, or with another amount).
 
 export const FAULT_MODES = ['ok', 'down', 'slow', 'error'] as const;
 export type FaultMode = (typeof FAULT_MODES)[number];
@@ -88,4 +93,103 @@ export async function setSimulatorFault(
     signal: AbortSignal.timeout(timeoutMs),
   });
   return readFaultAnswer(baseUrl, response);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Extract faults.
+
+export const EXTRACT_FAULT_ACTIONS = ['duplicate', 'drop', 'amount'] as const;
+const MAX_FAULT_AMOUNT = 10n ** 18n;
+
+type ExtractFaultParse =
+  { readonly ok: true; readonly value: ExtractFault } | { readonly ok: false; readonly detail: string };
+
+/** Validates `{ action, paymentId, amount? }`; the amount is a decimal string ("125.50"), never a number. */
+export function parseExtractFaultRequest(body: unknown): ExtractFaultParse {
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    return { ok: false, detail: 'body must be a JSON object' };
+  const action: unknown = Reflect.get(body, 'action');
+  const paymentId: unknown = Reflect.get(body, 'paymentId');
+  const amount: unknown = Reflect.get(body, 'amount');
+  if (typeof paymentId !== 'string' || !/^[A-Za-z0-9._:-]{1,64}$/.test(paymentId)) {
+    return { ok: false, detail: 'paymentId must be the external reference of a payment' };
+  }
+  if (action === 'duplicate' || action === 'drop') {
+    if (amount !== undefined) return { ok: false, detail: `amount is only taken with action "amount"` };
+    return { ok: true, value: { action, paymentId } };
+  }
+  if (action === 'amount') {
+    const parsed = parseAmount(amount, MAX_FAULT_AMOUNT);
+    if (!parsed.ok) return { ok: false, detail: `amount: ${parsed.detail}` };
+    return { ok: true, value: { action, paymentId, amount: parsed.value } };
+  }
+  return { ok: false, detail: `action must be one of ${EXTRACT_FAULT_ACTIONS.join(', ')}` };
+}
+
+/** The JSON form of a fault (amount as a decimal string), as the admin endpoint answers it. */
+export function extractFaultJson(fault: ExtractFault): Record<string, string> {
+  return fault.action === 'amount'
+    ? { action: fault.action, paymentId: fault.paymentId, amount: formatAmount(fault.amount) }
+    : { action: fault.action, paymentId: fault.paymentId };
+}
+
+/** The extract as the faults make it differ from the ledger; only payment lines are touched, reversals stay. */
+export function applyExtractFaults(
+  movements: readonly LedgerMovement[],
+  faults: readonly ExtractFault[],
+): LedgerMovement[] {
+  if (faults.length === 0) return [...movements];
+  const byPayment = new Map(faults.map((f) => [f.paymentId, f]));
+  return movements.flatMap((m): LedgerMovement[] => {
+    const fault = m.kind === 'payment' ? byPayment.get(m.externalRef) : undefined;
+    if (!fault) return [m];
+    switch (fault.action) {
+      case 'drop':
+        return [];
+      case 'duplicate':
+        return [m, { ...m, coreReference: `${m.coreReference}-2` }];
+      case 'amount':
+        return [{ ...m, amount: fault.amount }];
+      default: {
+        const never: never = fault;
+        throw new Error(`unhandled extract fault ${JSON.stringify(never)}`);
+      }
+    }
+  });
+}
+
+async function adminCall(baseUrl: string, method: string, body: unknown, timeoutMs: number): Promise<unknown> {
+  const response = await fetch(new URL('/_admin/extract-fault', baseUrl), {
+    method,
+    ...(body !== undefined ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) } : {}),
+    signal: AbortSignal.timeout(timeoutMs),
+  });
+  const text = await response.text();
+  if (response.status !== 200) {
+    throw new Error(`simulator at ${baseUrl} refused (HTTP ${response.status}): ${text.slice(0, 200)}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (cause) {
+    throw new Error(`simulator at ${baseUrl} answered something that is not JSON`, { cause });
+  }
+}
+
+/**
+ * Plants an extract fault (`POST /_admin/extract-fault`): from now on the core's daily extract lists that
+ * payment twice, leaves it out, or lists it with `amount` (a decimal string). One fault per payment.
+ */
+export async function setExtractFault(
+  baseUrl: string,
+  fault:
+    | { readonly action: 'duplicate' | 'drop'; readonly paymentId: string }
+    | { readonly action: 'amount'; readonly paymentId: string; readonly amount: string },
+  timeoutMs = 5_000,
+): Promise<void> {
+  await adminCall(baseUrl, 'POST', fault, timeoutMs);
+}
+
+/** Takes every extract fault away (`DELETE /_admin/extract-fault`): the extract says again what the core did. */
+export async function clearExtractFaults(baseUrl: string, timeoutMs = 5_000): Promise<void> {
+  await adminCall(baseUrl, 'DELETE', undefined, timeoutMs);
 }

@@ -3,13 +3,17 @@ import { existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import type { Core } from '../../domain/channel';
+import { businessDateOf, DEFAULT_BANK_TIME_ZONE } from '../../domain/business-date';
 import type { Currency } from '../../domain/money';
+import { applyExtractFaults } from './core-faults';
 import type {
   ApplyInput,
   ApplyResult,
   BucketAmount,
   CoreSimulatorContract,
+  ExtractFault,
   LedgerAnswer,
+  LedgerMovement,
   LedgerLoan,
   PaymentRejection,
   ReverseInput,
@@ -49,6 +53,20 @@ interface ReversalRow {
   answer_status: bigint;
   answer_type: string;
   answer_body: string;
+}
+interface MovementRow {
+  kind: 'payment' | 'reversal';
+  external_ref: string;
+  core_ref: string;
+  loan_id: string;
+  currency: string;
+  amount_minor: bigint;
+  created_at: string;
+}
+interface ExtractFaultRow {
+  external_ref: string;
+  action: string;
+  amount_minor: bigint | null;
 }
 interface SeqRow {
   next: bigint;
@@ -90,7 +108,19 @@ CREATE TABLE IF NOT EXISTS reversals (
   answer_body   TEXT NOT NULL,
   created_at    TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS extract_faults (
+  external_ref TEXT PRIMARY KEY,
+  action       TEXT NOT NULL CHECK (action IN ('duplicate', 'drop', 'amount')),
+  amount_minor INTEGER
+);
 `;
+
+/** YYYY-MM-DD naming a real calendar day. */
+export function isCalendarDate(text: string): boolean {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(text)) return false;
+  const day = new Date(`${text}T00:00:00.000Z`);
+  return !Number.isNaN(day.getTime()) && day.toISOString().slice(0, 10) === text;
+}
 
 export function coreDatabasePath(dataDir: string, core: Core): string {
   return join(dataDir, 'cores', `${core}.db`);
@@ -136,7 +166,11 @@ function decodeAllocation(text: string): BucketAmount[] {
 }
 
 /** Opens (creating and seeding when needed) a core's ledger; WAL so a reader never blocks the writer. */
-export function openSimulatedLedger(path: string, contract: CoreSimulatorContract): SimulatedLedger {
+export function openSimulatedLedger(
+  path: string,
+  contract: CoreSimulatorContract,
+  timeZone: string = DEFAULT_BANK_TIME_ZONE,
+): SimulatedLedger {
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
   // NORMAL in WAL mode survives a process crash (SIGKILL); only an OS crash could lose the last commits.
@@ -184,6 +218,57 @@ export function openSimulatedLedger(path: string, contract: CoreSimulatorContrac
     `INSERT INTO reversals (seq, external_ref, core_ref, answer_status, answer_type, answer_body, created_at)
      VALUES (?, ?, ?, ?, ?, ?, ?)`,
   );
+
+  // Applied payments and reversals around a date; the exact bank-time date is decided in JS (time zones).
+  const selectMovements = db.prepare<[string, string, string, string], MovementRow>(
+    `SELECT 'payment' AS kind, p.external_ref, p.core_ref, p.loan_id, l.currency, p.amount_minor, p.created_at, p.seq
+       FROM payments p JOIN loans l ON l.loan_id = p.loan_id
+      WHERE p.outcome = 'APPLIED' AND p.created_at >= ? AND p.created_at < ?
+     UNION ALL
+     SELECT 'reversal' AS kind, r.external_ref, r.core_ref, p.loan_id, l.currency, p.amount_minor, r.created_at, r.seq
+       FROM reversals r JOIN payments p ON p.external_ref = r.external_ref JOIN loans l ON l.loan_id = p.loan_id
+      WHERE r.created_at >= ? AND r.created_at < ?
+     ORDER BY created_at, kind, seq`,
+  );
+  const upsertFault = db.prepare<[string, string, bigint | null]>(
+    `INSERT INTO extract_faults (external_ref, action, amount_minor) VALUES (?, ?, ?)
+     ON CONFLICT (external_ref) DO UPDATE SET action = excluded.action, amount_minor = excluded.amount_minor`,
+  );
+  const selectFaults = db.prepare<[], ExtractFaultRow>(
+    'SELECT external_ref, action, amount_minor FROM extract_faults ORDER BY external_ref',
+  );
+  const deleteFaults = db.prepare('DELETE FROM extract_faults');
+
+  function faultOf(row: ExtractFaultRow): ExtractFault {
+    if (row.action === 'amount' && row.amount_minor !== null) {
+      return { action: 'amount', paymentId: row.external_ref, amount: row.amount_minor };
+    }
+    if (row.action === 'duplicate' || row.action === 'drop') return { action: row.action, paymentId: row.external_ref };
+    throw new Error(`simulator ledger holds an unknown extract fault ${JSON.stringify(row.action)}`);
+  }
+
+  function extractMovements(businessDate: string): LedgerMovement[] {
+    if (!isCalendarDate(businessDate)) {
+      throw new RangeError(`business date must be YYYY-MM-DD, not ${JSON.stringify(businessDate)}`);
+    }
+    const day = Date.parse(`${businessDate}T00:00:00.000Z`);
+    // Any zone's calendar day lies within a day either side of the UTC one.
+    const from = new Date(day - 86_400_000).toISOString();
+    const to = new Date(day + 2 * 86_400_000).toISOString();
+    const movements = selectMovements
+      .all(from, to, from, to)
+      .filter((row) => businessDateOf(new Date(row.created_at), timeZone) === businessDate)
+      .map((row): LedgerMovement => ({
+        kind: row.kind,
+        externalRef: row.external_ref,
+        coreReference: row.core_ref,
+        loanId: row.loan_id,
+        currency: asCurrency(row.currency),
+        amount: row.amount_minor,
+        at: row.created_at,
+      }));
+    return applyExtractFaults(movements, selectFaults.all().map(faultOf));
+  }
 
   function loanOf(row: LoanRow): LedgerLoan {
     const buckets = selectBuckets.all(row.loan_id).map((b) => ({ name: b.bucket, due: b.due_minor }));
@@ -324,6 +409,14 @@ export function openSimulatedLedger(path: string, contract: CoreSimulatorContrac
     applyPayment: (input, render) => applyPayment.immediate(input, render),
     reversePayment: (input, render) => reversePayment.immediate(input, render),
     listLoans: () => selectLoans.all().map(loanOf),
+    extractMovements,
+    setExtractFault: (fault) => {
+      upsertFault.run(fault.paymentId, fault.action, fault.action === 'amount' ? fault.amount : null);
+    },
+    listExtractFaults: () => selectFaults.all().map(faultOf),
+    clearExtractFaults: () => {
+      deleteFaults.run();
+    },
     close: () => db.close(),
   };
 }

@@ -112,5 +112,38 @@ export interface SimulatedLedger {
   /** Restores exactly what the payment took, once; a repeat gets the stored answer. Rejections are not stored. */
   reversePayment(input: ReverseInput, render: (result: ReverseResult) => SimulatorAnswer): SimulatorAnswer;
   listLoans(): LedgerLoan[];
+  /**
+   * What the core's daily extract lists for `businessDate` (YYYY-MM-DD): the payments it applied and the
+   * reversals it did on that calendar date in the bank's time zone, in the order they happened, with the
+   * extract faults planted through /_admin/extract-fault applied.
+   */
+  extractMovements(businessDate: string): LedgerMovement[];
+  setExtractFault(fault: ExtractFault): void;
+  listExtractFaults(): ExtractFault[];
+  clearExtractFaults(): void;
   close(): void;
 }
+
+/** One line of a daily extract, before the contract renders it in its own format. */
+export interface LedgerMovement {
+  readonly kind: 'payment' | 'reversal';
+  /** The hub's payment id (for a reversal: of the payment reversed). */
+  readonly externalRef: string;
+  /** The core's reference of the payment, or of the reversal. */
+  readonly coreReference: string;
+  readonly loanId: string;
+  readonly currency: Currency;
+  /** Minor units, positive for both kinds. */
+  readonly amount: bigint;
+  /** ISO instant. */
+  readonly at: string;
+}
+
+/**
+ * A planted difference between what the core did and what its extract says, for reconciliation drills:
+ * `duplicate` lists the payment twice (as a core that applied it twice would: the second line carries
+ * the core reference with `-2`), `drop` leaves it out, `amount` lists it with another amount.
+ */
+export type ExtractFault =
+  | { readonly action: 'duplicate' | 'drop'; readonly paymentId: string }
+  | { readonly action: 'amount'; readonly paymentId: string; readonly amount: bigint };

@@ -3,7 +3,14 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { CORES, type Core } from '../../domain/channel';
-import { DEFAULT_SLOW_DELAY_MS, parseFaultRequest, type FaultState } from './core-faults';
+import {
+  DEFAULT_SLOW_DELAY_MS,
+  extractFaultJson,
+  parseExtractFaultRequest,
+  parseFaultRequest,
+  type FaultState,
+} from './core-faults';
+import { DEFAULT_BANK_TIME_ZONE } from '../../domain/business-date';
 import { coreDatabasePath, openSimulatedLedger } from './core-ledger';
 import type { SimulatorAnswer } from './core-simulator-contract';
 import { CORE_SIMULATOR_CONTRACTS } from './core-simulator-contracts';
@@ -71,6 +78,14 @@ function jsonAnswer(status: number, value: unknown): SimulatorAnswer {
   return { status, contentType: 'application/json', body: JSON.stringify(value) };
 }
 
+function parseJsonBody(body: string): { readonly ok: true; readonly value: unknown } | { readonly ok: false } {
+  try {
+    return { ok: true, value: JSON.parse(body) };
+  } catch {
+    return { ok: false };
+  }
+}
+
 function publicUrl(host: string, port: number): string {
   const reachable = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
   return `http://${reachable.includes(':') ? `[${reachable}]` : reachable}:${port}`;
@@ -80,26 +95,47 @@ function publicUrl(host: string, port: number): string {
 export async function startCoreSimulator(core: Core, opts: StartCoreSimulatorOptions): Promise<CoreSimulator> {
   const contract = CORE_SIMULATOR_CONTRACTS[core];
   mkdirSync(join(opts.dataDir, 'cores'), { recursive: true });
-  const ledger = openSimulatedLedger(coreDatabasePath(opts.dataDir, core), contract);
-  const handler = contract.createHandler(ledger, opts.env ?? process.env);
+  const env = opts.env ?? process.env;
+  // The core's calendar: its extract of a date lists what happened on that date in the bank's time zone.
+  const timeZone = env['LOANHUB_TIME_ZONE'] ?? DEFAULT_BANK_TIME_ZONE;
+  const ledger = openSimulatedLedger(coreDatabasePath(opts.dataDir, core), contract, timeZone);
+  const handler = contract.createHandler(ledger, env);
   let fault: FaultState = { mode: 'ok', delayMs: DEFAULT_SLOW_DELAY_MS, status: 503 };
   let closing = false;
   const pendingDelays = new Set<NodeJS.Timeout>();
 
-  function admin(method: string, path: string, body: string): SimulatorAnswer {
-    if (path !== '/_admin/fault') return jsonAnswer(404, { error: 'unknown admin endpoint' });
+  function faultAdmin(method: string, body: string): SimulatorAnswer {
     if (method === 'GET') return jsonAnswer(200, { core, ...fault });
     if (method !== 'POST') return jsonAnswer(405, { error: 'use GET or POST' });
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(body);
-    } catch {
-      return jsonAnswer(400, { error: 'body is not JSON' });
-    }
-    const result = parseFaultRequest(parsed);
+    const parsed = parseJsonBody(body);
+    if (!parsed.ok) return jsonAnswer(400, { error: 'body is not JSON' });
+    const result = parseFaultRequest(parsed.value);
     if (!result.ok) return jsonAnswer(400, { error: result.detail });
     fault = result.value;
     return jsonAnswer(200, { core, ...fault });
+  }
+
+  function extractFaultAdmin(method: string, body: string): SimulatorAnswer {
+    const listing = (): SimulatorAnswer =>
+      jsonAnswer(200, { core, faults: ledger.listExtractFaults().map(extractFaultJson) });
+    if (method === 'GET') return listing();
+    if (method === 'DELETE') {
+      ledger.clearExtractFaults();
+      return listing();
+    }
+    if (method !== 'POST') return jsonAnswer(405, { error: 'use GET, POST or DELETE' });
+    const parsed = parseJsonBody(body);
+    if (!parsed.ok) return jsonAnswer(400, { error: 'body is not JSON' });
+    const result = parseExtractFaultRequest(parsed.value);
+    if (!result.ok) return jsonAnswer(400, { error: result.detail });
+    ledger.setExtractFault(result.value);
+    return listing();
+  }
+
+  function admin(method: string, path: string, body: string): SimulatorAnswer {
+    if (path === '/_admin/fault') return faultAdmin(method, body);
+    if (path === '/_admin/extract-fault') return extractFaultAdmin(method, body);
+    return jsonAnswer(404, { error: 'unknown admin endpoint' });
   }
 
   async function onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {

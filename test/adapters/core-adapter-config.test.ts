@@ -87,6 +87,11 @@ describe('the HTTP exchange', () => {
       'cash',
       config(async () => new Response('{"x":1}', { status: 404, headers: { 'content-type': 'application/json' } })),
     );
-    expect(await exchange(request)).toEqual({ status: 404, contentType: 'application/json', body: '{"x":1}' });
+    expect(await exchange(request)).toEqual({
+      status: 404,
+      contentType: 'application/json',
+      body: '{"x":1}',
+      raw: Buffer.from('{"x":1}'),
+    });
   });
 });

@@ -13,6 +13,8 @@ import type {
 import {
   CASH_API_KEY_HEADER,
   CASH_ERROR_STATUS,
+  CASH_EXTRACT_COLUMNS,
+  CASH_EXTRACT_PATH,
   CASH_LOAN_PATH,
   CASH_PAYMENTS_PATH,
   CASH_REVERSAL_PATH,
@@ -21,6 +23,7 @@ import {
   type CashLoanState,
 } from '../../../adapters/cash/cash-contract';
 import { centsFromJson, encodeCashJson } from '../../../adapters/cash/cash-json-codec';
+import { isCalendarDate } from '../core-ledger';
 
 // Simulator of the cash-loan core: a single amount due per loan, in cents.
 
@@ -172,8 +175,36 @@ function createCashHandler(
     );
   }
 
+  /** The daily extract: a CSV header line, then one line per payment applied or reversal done that day. */
+  function extract(businessDate: string): SimulatorAnswer {
+    if (!isCalendarDate(businessDate)) return error('BAD_REQUEST', 'the extract date must be YYYY-MM-DD');
+    const lines = ledger
+      .extractMovements(businessDate)
+      .map((m) =>
+        [
+          m.kind === 'payment' ? 'PAYMENT' : 'REVERSAL',
+          m.externalRef,
+          m.coreReference,
+          m.loanId,
+          m.currency,
+          m.amount.toString(),
+          m.at,
+        ].join(','),
+      );
+    return {
+      status: 200,
+      contentType: 'text/csv; charset=utf-8',
+      body: [CASH_EXTRACT_COLUMNS.join(','), ...lines].map((line) => `${line}\r\n`).join(''),
+    };
+  }
+
   return (request) => {
     if (!authorised(request)) return error('UNAUTHORIZED', 'missing or invalid API key');
+    const extractMatch = CASH_EXTRACT_PATH.exec(request.path);
+    if (extractMatch && request.method === 'GET') {
+      const businessDate = decodeSegment(extractMatch[1] ?? '');
+      return businessDate === undefined ? error('BAD_REQUEST', 'malformed date') : extract(businessDate);
+    }
     const loanMatch = CASH_LOAN_PATH.exec(request.path);
     if (loanMatch && request.method === 'GET') {
       const loanId = decodeSegment(loanMatch[1] ?? '');

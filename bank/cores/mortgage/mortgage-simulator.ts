@@ -14,6 +14,7 @@ import type {
 import {
   MORTGAGE_BUCKETS,
   MORTGAGE_ERRORS,
+  MORTGAGE_EXTRACT_PATH,
   MORTGAGE_LOAN_PATH,
   MORTGAGE_PAYMENTS_PATH,
   MORTGAGE_REVERSAL_PATH,
@@ -24,6 +25,7 @@ import {
   type MortgageStatus,
 } from '../../../adapters/mortgage/mortgage-contract';
 import { formatMortgageDecimal, parseMortgageInputDecimal } from '../../../adapters/mortgage/mortgage-decimal';
+import { isCalendarDate } from '../core-ledger';
 
 // Simulator of the mortgage core: each loan owes interest, insurance and principal, and a payment
 // fills them in that order. A reversal gives each bucket back exactly what the payment took.
@@ -219,9 +221,29 @@ function createMortgageHandler(
     );
   }
 
+  /** The daily extract: one movement per payment applied or reversal done that day, amounts as decimals. */
+  function extract(businessDate: string): SimulatorAnswer {
+    if (!isCalendarDate(businessDate)) return error('MTG-400', 'the extract date must be YYYY-MM-DD');
+    const movements = ledger.extractMovements(businessDate).map((m) => ({
+      type: m.kind === 'payment' ? 'PAYMENT' : 'REVERSAL',
+      clientReference: m.externalRef,
+      reference: m.coreReference,
+      mortgageId: m.loanId,
+      currency: m.currency,
+      amount: formatMortgageDecimal(m.amount),
+      postedAt: m.at,
+    }));
+    return json(200, { extractDate: businessDate, recordCount: movements.length, movements });
+  }
+
   return (request) => {
     if (!authorised(request)) return error('MTG-401');
     const { method, path } = request;
+    const extractMatch = MORTGAGE_EXTRACT_PATH.exec(path);
+    if (extractMatch && method === 'GET') {
+      const businessDate = decodeSegment(extractMatch[1]);
+      return businessDate === undefined ? error('MTG-400', 'malformed path') : extract(businessDate);
+    }
     const reversalMatch = MORTGAGE_REVERSAL_PATH.exec(path);
     if (reversalMatch && method === 'POST') {
       const mortgageId = decodeSegment(reversalMatch[1]);

@@ -10,6 +10,7 @@ import type {
   SimulatorRequest,
 } from '../core-simulator-contract';
 import {
+  VEHICLE_EXTRACT_ROOT,
   VEHICLE_GATEWAY_PATH,
   VEHICLE_RESULT_CODES,
   vehicleTokenFromEnv,
@@ -29,6 +30,7 @@ import {
   parseVehicleMessage,
   textField,
 } from '../../../adapters/vehicle/vehicle-message';
+import { isCalendarDate } from '../core-ledger';
 
 // Simulator of the vehicle core: XML in, XML out, always HTTP 200 (except injected faults) with the
 // outcome in <ResultCode>.
@@ -116,6 +118,34 @@ function createVehicleHandler(
 ): (request: SimulatorRequest) => SimulatorAnswer {
   const expectedToken = digest(vehicleTokenFromEnv(env));
 
+  /** EXT: one <Record> per payment applied (PAY) or reversal done (REV) on <BusinessDate> (YYYYMMDD). */
+  function extract(compactDate: string | undefined): SimulatorAnswer {
+    const match = /^(\d{4})(\d{2})(\d{2})$/.exec(compactDate ?? '');
+    const businessDate = match ? `${match[1]}-${match[2]}-${match[3]}` : '';
+    if (!isCalendarDate(businessDate)) return answer('30', { Detail: 'BusinessDate must be YYYYMMDD' });
+    const records = ledger.extractMovements(businessDate).map((m, i) => ({
+      Seq: String(i + 1),
+      Type: m.kind === 'payment' ? 'PAY' : 'REV',
+      TraceRef: m.externalRef,
+      AuthCode: m.coreReference,
+      LoanId: m.loanId,
+      CurrencyCode: encodeVehicleCurrency(m.currency),
+      Amount: encodeVehicleAmount(m.amount),
+      Timestamp: m.at,
+    }));
+    return {
+      status: 200,
+      contentType: 'application/xml; charset=utf-8',
+      body: buildVehicleMessage(VEHICLE_EXTRACT_ROOT, {
+        ResultCode: '00',
+        ResultText: VEHICLE_RESULT_CODES['00'],
+        BusinessDate: compactDate ?? '',
+        RecordCount: String(records.length),
+        Records: { Record: records },
+      }),
+    };
+  }
+
   return (request) => {
     if (request.path !== VEHICLE_GATEWAY_PATH || request.method !== 'POST') {
       return answer('30', { Detail: `only POST ${VEHICLE_GATEWAY_PATH}` });
@@ -128,6 +158,7 @@ function createVehicleHandler(
     if (typeof token !== 'string' || !timingSafeEqual(digest(token), expectedToken)) return answer('63');
 
     const operation = textField(fields, 'Operation');
+    if (operation === 'EXT') return extract(textField(fields, 'BusinessDate'));
     const loanId = textField(fields, 'LoanId');
     if (loanId === undefined || loanId.length === 0 || loanId.length > 32) {
       return answer('30', { Detail: 'LoanId is required' });
@@ -139,7 +170,7 @@ function createVehicleHandler(
         : answer('14', { Operation: 'INQ', LoanId: loanId });
     }
     if (operation !== 'PAY' && operation !== 'REV')
-      return answer('30', { Detail: 'Operation must be INQ, PAY or REV' });
+      return answer('30', { Detail: 'Operation must be INQ, PAY, REV or EXT' });
 
     const traceRef = textField(fields, 'TraceRef');
     if (traceRef === undefined || !TRACE_REF.test(traceRef)) return answer('30', { Detail: 'TraceRef is required' });
