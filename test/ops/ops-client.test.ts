@@ -4,6 +4,7 @@ import path from 'node:path';
 import { decodeJwt } from 'jose';
 import { OPS_CLIENT_ID, openEmbeddedIssuer, type EmbeddedIssuer } from '../../api/auth/embedded-issuer';
 import { createChannelCatalogue } from '../../channels/channel-catalogue';
+import { main } from '../../cli/main';
 
 // The embedded issuer's operations client: it exists beside the channel clients, is not one of them,
 // and only ever gets ops:read; a channel client never gets ops:read.
@@ -56,5 +57,36 @@ describe('the embedded issuer’s ops client', () => {
     });
     expect(again.opsClient().secret).toBe(issuer.opsClient().secret);
     expect(fs.statSync(path.join(dir, 'identity', 'ops-client.json')).mode & 0o777).toBe(0o600);
+  });
+
+  describe('loanhub ops client|token (same data dir)', () => {
+    const saved = { ...process.env };
+    let written: string[];
+    let spy: jest.SpyInstance;
+    beforeEach(() => {
+      process.env.LOANHUB_DATA_DIR = dir;
+      written = [];
+      spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+        written.push(String(chunk));
+        return true;
+      });
+    });
+    afterEach(() => {
+      spy.mockRestore();
+      process.env = { ...saved };
+    });
+
+    it('ops client --json prints the ops client’s id and secret', async () => {
+      expect(await main(['node', 'loanhub', 'ops', 'client', '--json'])).toBe(0);
+      expect(JSON.parse(written.join(''))).toEqual({
+        clientId: OPS_CLIENT_ID,
+        clientSecret: issuer.opsClient().secret,
+      });
+    });
+
+    it('ops token prints an ops:read token the hub’s issuer signed', async () => {
+      expect(await main(['node', 'loanhub', 'ops', 'token'])).toBe(0);
+      expect(decodeJwt(written.join('').trim())).toMatchObject({ client_id: OPS_CLIENT_ID, scope: 'ops:read' });
+    });
   });
 });
