@@ -5,9 +5,9 @@ import { loadBusinessCalendar } from '../../config/business-calendar-file';
 import { mainframeCodePage } from '../../batch/mainframe-codec';
 import type { Core } from '../../domain/channel';
 import { minorUnits } from '../../domain/money';
+import type { Payment } from '../../domain/payment';
 import { createLogger } from '../../logging/logger';
 import type { PaymentStore } from '../../store/store-port';
-import { samplePayment } from '../store/store-contract';
 
 // A store with APPLIED payments and the batch use cases' dependencies around it, for the batch tests
 // that need the hub's own records (file states, leases) but not a whole hub.
@@ -22,15 +22,23 @@ export async function seedApplied(
   const ids: string[] = [];
   for (let i = 0; i < opts.count; i += 1) {
     counter += 1;
-    const p = samplePayment({
+    const p: Payment = {
       id: `0190c${String(process.pid % 1000).padStart(3, '0')}-0000-7000-8000-${String(counter).padStart(12, '0')}`,
       receiptNumber: `A-${opts.businessDate.replace(/-/g, '')}-${String(counter).padStart(9, '0')}`,
-      core: opts.core,
-      businessDate: opts.businessDate,
-      loanNumber: `${opts.loanPrefix}${String(i % 1000).padStart(12 - opts.loanPrefix.length, '0')}`,
-      amount: minorUnits(BigInt(100 + i)),
+      channel: 'app',
+      clientId: 'app-client',
       channelReference: `seed-${counter}`,
-    });
+      loanNumber: `${opts.loanPrefix}${String(i % 1000).padStart(12 - opts.loanPrefix.length, '0')}`,
+      core: opts.core,
+      amount: minorUnits(BigInt(100 + i)),
+      currency: 'PEN',
+      businessDate: opts.businessDate,
+      status: 'ACCEPTED',
+      reason: null,
+      coreReference: null,
+      createdAt: `${opts.businessDate}T15:00:00.000Z`,
+      updatedAt: `${opts.businessDate}T15:00:00.000Z`,
+    };
     const accepted = await store.acceptPayment({
       payment: p,
       idempotency: {

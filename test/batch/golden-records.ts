@@ -40,11 +40,47 @@ export function packed(nibbles: string): Buffer {
   return Buffer.from(nibbles, 'hex');
 }
 
-/** One record made of its fields' bytes; checks the record length. */
-export function record(lrecl: number, parts: readonly Buffer[]): Buffer {
-  const out = Buffer.concat(parts);
-  if (out.length !== lrecl) throw new Error(`record is ${out.length} bytes, not ${lrecl}`);
-  return out;
+/** A text field: converted with the record's other text fields in one iconv call. */
+export interface TextPart {
+  readonly text: string;
+  readonly len: number;
+}
+export type Part = Buffer | TextPart;
+
+export function text(value: string, len: number): TextPart {
+  if ([...value].length > len) throw new Error(`${JSON.stringify(value)} is longer than ${len}`);
+  return { text: value, len };
+}
+
+/**
+ * Records made of their fields' bytes, checked for length. The text fields of all the records go through
+ * one iconv call (each character of these pages is one byte, so the output splits back by length).
+ */
+export function records(lrecl: number, cp: IconvName, parts: readonly (readonly Part[])[]): Buffer[] {
+  const texts = parts.flat().filter((p): p is TextPart => !Buffer.isBuffer(p));
+  const all = ebcdicText(
+    texts.map((t) => t.text.padEnd(t.len, ' ')).join(''),
+    texts.reduce((n, t) => n + t.len, 0),
+    cp,
+  );
+  let at = 0;
+  return parts.map((fields) => {
+    const out = Buffer.concat(
+      fields.map((f) => {
+        if (Buffer.isBuffer(f)) return f;
+        at += f.len;
+        return all.subarray(at - f.len, at);
+      }),
+    );
+    if (out.length !== lrecl) throw new Error(`record is ${out.length} bytes, not ${lrecl}`);
+    return out;
+  });
+}
+
+function one(lrecl: number, cp: IconvName, parts: readonly Part[]): Buffer {
+  const [r] = records(lrecl, cp, [parts]);
+  if (!r) throw new Error('no record');
+  return r;
 }
 
 // The sample night: three payments of the cash core, one USD; one rejected by the mainframe. The channel
@@ -105,70 +141,70 @@ export const sampleTrailer: RequestTrailer = {
 };
 
 export function requestHeaderBytes(cp: IconvName): Buffer {
-  return record(200, [
-    ebcdicText('H', 1, cp),
-    ebcdicText(SAMPLE_REQUEST_NAME, 44, cp),
-    ebcdicText('CSH', 3, cp),
+  return one(200, cp, [
+    text('H', 1),
+    text(SAMPLE_REQUEST_NAME, 44),
+    text('CSH', 3),
     zoned('20261123'),
     zoned('01'),
     zoned('20261123233512'),
-    ebcdicText('', 128, cp),
+    text('', 128),
   ]);
 }
 
 /** The three sample details, in order. */
 export function requestDetailBytes(cp: IconvName): Buffer[] {
-  return [
-    record(200, [
-      ebcdicText('D', 1, cp),
-      ebcdicText('0190a000-0000-7000-8000-000000000001', 36, cp),
-      ebcdicText('A-20261123-000000001', 20, cp),
-      ebcdicText('APP', 6, cp),
-      ebcdicText('APP-7731 [caja 2] !|^', 40, cp),
+  return records(200, cp, [
+    [
+      text('D', 1),
+      text('0190a000-0000-7000-8000-000000000001', 36),
+      text('A-20261123-000000001', 20),
+      text('APP', 6),
+      text('APP-7731 [caja 2] !|^', 40),
       zoned('100000000017'),
-      ebcdicText('PEN', 3, cp),
+      text('PEN', 3),
       packed('000000000012550C'),
       zoned('20261123101500'),
-      ebcdicText('CSH-REF-000001', 24, cp),
-      ebcdicText('', 36, cp),
-    ]),
-    record(200, [
-      ebcdicText('D', 1, cp),
-      ebcdicText('0190a000-0000-7000-8000-000000000002', 36, cp),
-      ebcdicText('S-20261123-000000002', 20, cp),
-      ebcdicText('STORES', 6, cp),
-      ebcdicText('TDA/0042#9', 40, cp),
+      text('CSH-REF-000001', 24),
+      text('', 36),
+    ],
+    [
+      text('D', 1),
+      text('0190a000-0000-7000-8000-000000000002', 36),
+      text('S-20261123-000000002', 20),
+      text('STORES', 6),
+      text('TDA/0042#9', 40),
       zoned('100000000025'),
-      ebcdicText('PEN', 3, cp),
+      text('PEN', 3),
       packed('000000000000001C'),
       zoned('20261123180203'),
-      ebcdicText('CSH-REF-000002', 24, cp),
-      ebcdicText('', 36, cp),
-    ]),
-    record(200, [
-      ebcdicText('D', 1, cp),
-      ebcdicText('0190a000-0000-7000-8000-000000000003', 36, cp),
-      ebcdicText('G-20261123-000000003', 20, cp),
-      ebcdicText('AGENTS', 6, cp),
-      ebcdicText('AG-99', 40, cp),
+      text('CSH-REF-000002', 24),
+      text('', 36),
+    ],
+    [
+      text('D', 1),
+      text('0190a000-0000-7000-8000-000000000003', 36),
+      text('G-20261123-000000003', 20),
+      text('AGENTS', 6),
+      text('AG-99', 40),
       zoned('100000000033'),
-      ebcdicText('USD', 3, cp),
+      text('USD', 3),
       packed('000000123456789C'),
       zoned('20261123221959'),
-      ebcdicText('CSH-REF-000003', 24, cp),
-      ebcdicText('', 36, cp),
-    ]),
-  ];
+      text('CSH-REF-000003', 24),
+      text('', 36),
+    ],
+  ]);
 }
 
 export function requestTrailerBytes(cp: IconvName): Buffer {
-  return record(200, [
-    ebcdicText('T', 1, cp),
+  return one(200, cp, [
+    text('T', 1),
     zoned('000000003'),
     packed('00000000000012551C'),
     packed('00000000123456789C'),
     zoned('000000300000000075'),
-    ebcdicText('', 154, cp),
+    text('', 154),
   ]);
 }
 
@@ -197,53 +233,53 @@ export const sampleResponseTrailer: ResponseTrailer = {
 };
 
 export function responseHeaderBytes(cp: IconvName): Buffer {
-  return record(100, [
-    ebcdicText('H', 1, cp),
-    ebcdicText(SAMPLE_REQUEST_NAME, 44, cp),
-    ebcdicText('A', 1, cp),
-    ebcdicText('', 4, cp),
+  return one(100, cp, [
+    text('H', 1),
+    text(SAMPLE_REQUEST_NAME, 44),
+    text('A', 1),
+    text('', 4),
     zoned('20261124043001'),
-    ebcdicText('', 36, cp),
+    text('', 36),
   ]);
 }
 
 export function responseDetailBytes(cp: IconvName): Buffer[] {
-  return [
-    record(100, [
-      ebcdicText('D', 1, cp),
-      ebcdicText('0190a000-0000-7000-8000-000000000001', 36, cp),
-      ebcdicText('P', 1, cp),
-      ebcdicText('', 4, cp),
-      ebcdicText('GL00000000000001', 16, cp),
-      ebcdicText('', 42, cp),
-    ]),
-    record(100, [
-      ebcdicText('D', 1, cp),
-      ebcdicText('0190a000-0000-7000-8000-000000000002', 36, cp),
-      ebcdicText('R', 1, cp),
-      ebcdicText('ACCT', 4, cp),
-      ebcdicText('', 16, cp),
-      ebcdicText('', 42, cp),
-    ]),
-    record(100, [
-      ebcdicText('D', 1, cp),
-      ebcdicText('0190a000-0000-7000-8000-000000000003', 36, cp),
-      ebcdicText('P', 1, cp),
-      ebcdicText('', 4, cp),
-      ebcdicText('GL00000000000002', 16, cp),
-      ebcdicText('', 42, cp),
-    ]),
-  ];
+  return records(100, cp, [
+    [
+      text('D', 1),
+      text('0190a000-0000-7000-8000-000000000001', 36),
+      text('P', 1),
+      text('', 4),
+      text('GL00000000000001', 16),
+      text('', 42),
+    ],
+    [
+      text('D', 1),
+      text('0190a000-0000-7000-8000-000000000002', 36),
+      text('R', 1),
+      text('ACCT', 4),
+      text('', 16),
+      text('', 42),
+    ],
+    [
+      text('D', 1),
+      text('0190a000-0000-7000-8000-000000000003', 36),
+      text('P', 1),
+      text('', 4),
+      text('GL00000000000002', 16),
+      text('', 42),
+    ],
+  ]);
 }
 
 export function responseTrailerBytes(cp: IconvName): Buffer {
-  return record(100, [
-    ebcdicText('T', 1, cp),
+  return one(100, cp, [
+    text('T', 1),
     zoned('000000002'),
     zoned('000000001'),
     packed('00000000000012550C'),
     packed('00000000123456789C'),
-    ebcdicText('', 63, cp),
+    text('', 63),
   ]);
 }
 
