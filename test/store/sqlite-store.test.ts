@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { openSqliteStore } from '../../store/sqlite/sqlite-store';
-import { samplePayment, storeContract } from './store-contract';
+import { samplePayment } from './contract/payment-store-contract';
 
 const dirs: string[] = [];
 afterAll(() => {
@@ -13,8 +13,6 @@ function tempFile(): string {
   dirs.push(dir);
   return path.join(dir, 'hub.db');
 }
-
-storeContract('SQLite', async () => openSqliteStore({ file: tempFile() }));
 
 describe('SQLite store files', () => {
   it('reopens an existing file without re-running migrations and keeps its rows', async () => {

@@ -1,12 +1,5 @@
-import { storeContract } from '../store-contract';
-import { POSTGRES } from './test-databases';
+import { storeContract } from './payment-store-contract';
+import { DATABASES } from './test-databases';
 
-const closers: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  while (closers.length) await closers.pop()?.();
-});
-storeContract('PostgreSQL', async () => {
-  const t = await POSTGRES.open();
-  closers.push(() => t.close());
-  return { ...t.store, close: async () => undefined };
-});
+// The PaymentStore contract on SQLite and on the test PostgreSQL.
+for (const db of DATABASES) storeContract(db);
