@@ -205,7 +205,8 @@ describe('a typed client generated from /openapi.json', () => {
       'misuse.ts:8',
     ]);
     client = require(path.join(out, 'client.js')) as typeof client;
-  });
+    // Two tsc runs in child processes: seconds on an idle machine, a minute or more on a loaded one.
+  }, 180_000);
 
   it('takes a payment, reads it, finds it by reference and reverses it on the running hub', async () => {
     const c = client.createLoanHubClient(t.url, await t.token('app')) as unknown as {
