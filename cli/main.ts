@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { registerBatchCommands } from './batch-command';
 import { registerConfigCommands } from './config-command';
 import { registerCopybookCommands } from './copybook-command';
+import { registerDbCommands } from './db-command';
 import { registerKeysCommands } from './keys-command';
 import { registerQueueCommands } from './queues-command';
 import { registerReportCommands } from './report-command';
@@ -33,6 +34,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     registerSettlementCommands,
     registerReconCommands,
     registerConfigCommands,
+    registerDbCommands,
     registerReportCommands,
   ];
   for (const register of registrations) register(program);

@@ -280,8 +280,9 @@ export async function pgMigrationStatus(
   client: PoolClient,
   migrations: readonly Migration[] = PG_MIGRATIONS,
 ): Promise<MigrationStatus> {
-  await ensureTable(client);
-  const applied = await appliedRows(client);
+  // A read only: a database nothing has migrated yet has no table, and every step is pending.
+  const exists = await client.query<{ t: string | null }>("SELECT to_regclass('schema_migrations') AS t");
+  const applied = exists.rows[0]?.t ? await appliedRows(client) : [];
   const done = new Set(applied.map((a) => a.version));
   return {
     applied,
