@@ -1,7 +1,11 @@
 import path from 'node:path';
 import pino from 'pino';
 import { Option, type Command } from 'commander';
+import { coreAdapterConfigFromEnv } from '../adapters/core-adapters';
+import type { CoreExtractSource } from '../adapters/core-extract-port';
+import { createCoreExtractSource } from '../adapters/core-extract-sources';
 import { loadConfig } from '../config/config';
+import { CORES, type Core } from '../domain/channel';
 import {
   BREAK_STATUSES,
   BREAK_TYPES,
@@ -21,6 +25,26 @@ import { parseIsoDate, withReconStore } from './settlement-command';
 // Exit codes: 0 done, 1 failure, 2 usage, 4 open breaks remain and --fail-on-breaks was given.
 
 const ENV_HELP = '\nEnvironment: LOANHUB_DATA_DIR (the hub store hub.db there), LOANHUB_LOG_LEVEL.';
+
+/**
+ * Each core's extract source from the same settings as its adapter (LOANHUB_CORE_<CORE>_URL and
+ * credentials); a core whose settings do not hold is reported and matched on what is already loaded.
+ */
+function extractSources(env: NodeJS.ProcessEnv): {
+  sources: Partial<Record<Core, CoreExtractSource>>;
+  problems: { core: Core; error: string }[];
+} {
+  const sources: Partial<Record<Core, CoreExtractSource>> = {};
+  const problems: { core: Core; error: string }[] = [];
+  for (const core of CORES) {
+    try {
+      sources[core] = createCoreExtractSource(core, coreAdapterConfigFromEnv(core, env));
+    } catch (err) {
+      problems.push({ core, error: (err as Error).message });
+    }
+  }
+  return { sources, problems };
+}
 
 function line(b: ReconBreak): string {
   const who = b.paymentId ?? `${b.channel ?? '?'} ${b.channelReference ?? '?'}`;
@@ -43,8 +67,12 @@ export function registerReconCommands(program: Command): void {
     .addOption(new Option('--date <YYYY-MM-DD>', 'business date').argParser(parseIsoDate).makeOptionMandatory())
     .option('--json', 'print the result as one JSON object')
     .option('--fail-on-breaks', 'exit 4 when open breaks remain (for a scheduled finance job)')
-    .addHelpText('after', ENV_HELP)
-    .action(async (opts: { date: string; json?: boolean; failOnBreaks?: boolean }) => {
+    .option('--no-extracts', "do not fetch the cores' extracts; match on those already loaded")
+    .addHelpText(
+      'after',
+      `${ENV_HELP}\nThe cores' extracts are fetched with each adapter's settings (LOANHUB_CORE_<CORE>_URL, credentials).`,
+    )
+    .action(async (opts: { date: string; json?: boolean; failOnBreaks?: boolean; extracts: boolean }) => {
       const config = loadConfig();
       const logger = createLogger({ level: process.env.LOANHUB_LOG_LEVEL ?? 'warn', destination: pino.destination(2) });
       const store = openSqliteStore({ file: path.join(config.dataDir, 'hub.db') });
@@ -52,12 +80,17 @@ export function registerReconCommands(program: Command): void {
         const reconStore = store.recon;
         if (!reconStore) throw new Error('this store has no reconciliation tables');
         if (process.stderr.isTTY) process.stderr.write(`reconciling ${opts.date}…\n`);
-        // The cores' extract sources are wired by the runtime once the adapters offer them; until
-        // then the extracts already loaded for the date are matched.
-        const result = await runReconciliation(
-          { recon: reconStore, extracts: {}, now: () => new Date(), logger },
+        const wired = opts.extracts ? extractSources(process.env) : { sources: {}, problems: [] };
+        const fetched = await runReconciliation(
+          { recon: reconStore, extracts: wired.sources, now: () => new Date(), logger },
           opts.date,
         );
+        const result = { ...fetched, extractFailures: [...wired.problems, ...fetched.extractFailures] };
+        if (!opts.json) {
+          for (const f of result.extractFailures) {
+            process.stderr.write(`loanhub recon run: the ${f.core} core's extract was not loaded: ${f.error}\n`);
+          }
+        }
         const breaks: ReconBreak[] = [];
         for await (const page of reconStore.breaks({ businessDate: opts.date }, 500)) breaks.push(...page);
         if (opts.json) {

@@ -39,7 +39,7 @@ const hubEvidenceById = (pid: string): string => `(SELECT ${hubEvidence('hx')} F
 const coreEvidence = (pid: string): string =>
   `(SELECT CASE WHEN COUNT(*) = 0 THEN NULL ELSE json_group_array(json_object('core', cx.core, 'kind', cx.kind,
     'loanNumber', cx.loan_number, 'currency', cx.currency, 'amount', ${money('cx.amount_minor')},
-    'coreReference', cx.core_reference, 'at', cx.at)) END FROM rc cx WHERE cx.payment_id = ${pid})`;
+    'coreReference', cx.core_reference, 'at', cx.at, 'extractDate', cx.extract_date)) END FROM rc cx WHERE cx.payment_id = ${pid})`;
 
 const mainframeEvidence = (pid: string): string =>
   `(SELECT json_object('file', mx.file_name, 'fileState', mx.file_state, 'result', mx.result, 'reason', mx.reason,
@@ -84,9 +84,18 @@ export const PREPARE_SOURCES: readonly string[] = [
        FROM rs s GROUP BY s.channel, s.ref) g
      LEFT JOIN payments hp2 ON hp2.id = g.payment_id`,
   'CREATE INDEX temp.rs1_pid ON rs1 (payment_id)',
-  `CREATE TEMP TABLE rc AS SELECT r.payment_id, r.kind, r.loan_number, r.currency, r.amount_minor, r.core_reference,
-     r.at, e.core FROM recon_core_rows r JOIN recon_core_extracts e ON e.id = r.extract_id
-     WHERE e.business_date = @d AND e.state = 'LOADED' AND e.superseded_by IS NULL`,
+  // The cores' rows: the date's extracts, plus rows of other dates' extracts about the date's payments
+  // (a core's day is its calendar day; the hub's business date moves at the cutoff).
+  `CREATE TEMP TABLE rc AS
+     SELECT r.payment_id, r.kind, r.loan_number, r.currency, r.amount_minor, r.core_reference, r.at, e.core,
+       e.business_date AS extract_date
+     FROM recon_core_rows r JOIN recon_core_extracts e ON e.id = r.extract_id
+     WHERE e.business_date = @d AND e.state = 'LOADED' AND e.superseded_by IS NULL
+     UNION ALL
+     SELECT r.payment_id, r.kind, r.loan_number, r.currency, r.amount_minor, r.core_reference, r.at, e.core,
+       e.business_date
+     FROM hp JOIN recon_core_rows r ON r.payment_id = hp.id JOIN recon_core_extracts e ON e.id = r.extract_id
+     WHERE e.business_date <> @d AND e.state = 'LOADED' AND e.superseded_by IS NULL`,
   'CREATE INDEX temp.rc_pid ON rc (payment_id)',
   `CREATE TEMP TABLE rcp AS SELECT payment_id, MIN(core) AS core, SUM(kind = 'APPLIED') AS applied_n,
      SUM(kind = 'REVERSED') AS reversed_n FROM rc GROUP BY payment_id`,
@@ -203,7 +212,7 @@ export const WRITE_TOTALS = `INSERT INTO recon_totals (run_id, source, channel, 
   SELECT @run, 'core', COALESCE(p.channel, 'unknown'), c.core, c.currency,
       SUM(CASE c.kind WHEN 'APPLIED' THEN 1 ELSE -1 END),
       SUM(CASE c.kind WHEN 'APPLIED' THEN c.amount_minor ELSE -c.amount_minor END)
-    FROM rc c LEFT JOIN payments p ON p.id = c.payment_id GROUP BY 3, 4, 5
+    FROM rc c LEFT JOIN payments p ON p.id = c.payment_id WHERE c.extract_date = @d GROUP BY 3, 4, 5
   UNION ALL
   SELECT @run, 'mainframe', p.channel, p.core, p.currency, COUNT(*), SUM(p.amount_minor)
     FROM rm m JOIN payments p ON p.id = m.payment_id WHERE m.result = 'P' GROUP BY 3, 4, 5

@@ -59,7 +59,7 @@ test('recon run --json --fail-on-breaks exits 4 with the date, status, totals an
     (await cli('simulate', 'settlement', '--channel', 'agents', '--date', D, '--out', file, '--extra', '1')).code,
   ).toBe(0);
   expect((await cli('settlement', 'import', '--channel', 'agents', file)).code).toBe(0);
-  const run = await cli('recon', 'run', '--date', D, '--json', '--fail-on-breaks');
+  const run = await cli('recon', 'run', '--date', D, '--json', '--fail-on-breaks', '--no-extracts');
   expect(run.code).toBe(4);
   const body = JSON.parse(run.stdout) as {
     date: string;
@@ -127,7 +127,7 @@ test('recon run --json --fail-on-breaks exits 4 with the date, status, totals an
   });
   expect((await cli('recon', 'resolve', 'BRK-NOPE', '--note', 'x', '--by', 'y')).code).toBe(1);
 
-  const again = JSON.parse((await cli('recon', 'run', '--date', D, '--json')).stdout) as typeof body;
+  const again = JSON.parse((await cli('recon', 'run', '--date', D, '--json', '--no-extracts')).stdout) as typeof body;
   expect(again.breaks.find((b) => b.id === unknown?.id)).toMatchObject({ status: 'resolved' });
 
   const html = path.join(fx.dir, 'r.html');
