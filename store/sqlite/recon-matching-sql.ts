@@ -119,12 +119,13 @@ const insertFound = `INSERT OR IGNORE INTO found (break_key, type, payment_id, c
 
 /** One statement per break type; each reads the temp tables of PREPARE_SOURCES. */
 export const FIND_BREAKS: Readonly<Record<BreakType, string>> = {
-  // A customer paid at the channel and the hub never heard of it: the loan was not credited.
+  // A customer paid at the channel and the hub never heard of it: the loan was not credited (whatever
+  // date the line carries: an unknown payment is never only informational).
   CHANNEL_UNKNOWN_TO_HUB: `${insertFound}
     SELECT 'CHANNEL_UNKNOWN_TO_HUB|' || s.channel || '|' || s.ref, 'CHANNEL_UNKNOWN_TO_HUB', NULL, s.channel, s.ref,
       ${coreOfLoanSql('s.loan_number')},
       json_object('channel', json(${channelEvidence('s.channel', 's.ref')}))
-    FROM rs1 s WHERE s.payment_id IS NULL AND s.in_scope`,
+    FROM rs1 s WHERE s.payment_id IS NULL`,
   ACCEPTED_NOT_APPLIED: `${insertFound}
     SELECT 'ACCEPTED_NOT_APPLIED|' || p.id, 'ACCEPTED_NOT_APPLIED', p.id, p.channel, p.channel_reference, p.core,
       ${allEvidence('p.id', 'p.channel', 'p.channel_reference')}
@@ -176,7 +177,7 @@ export const FIND_BREAKS: Readonly<Record<BreakType, string>> = {
     SELECT 'OTHER_BUSINESS_DATE|' || s.channel || '|' || s.ref, 'OTHER_BUSINESS_DATE', s.payment_id, s.channel, s.ref,
       ${coreOfLoanSql('s.loan_number')},
       json_object('hub', json(${hubEvidenceById('s.payment_id')}), 'channel', json(${channelEvidence('s.channel', 's.ref')}))
-    FROM rs1 s WHERE NOT s.in_scope`,
+    FROM rs1 s WHERE NOT s.in_scope AND s.payment_id IS NOT NULL`,
   DUPLICATE_SETTLEMENT_LINE: `${insertFound}
     SELECT 'DUPLICATE_SETTLEMENT_LINE|' || s.channel || '|' || s.ref, 'DUPLICATE_SETTLEMENT_LINE', s.payment_id,
       s.channel, s.ref, ${coreOfLoanSql('s.loan_number')},
