@@ -1,9 +1,12 @@
 import { createReadStream, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { Readable } from 'node:stream';
 import { openAtomicFile } from '../copybooks/atomic-file-writer';
 import { getCodePage } from '../copybooks/code-page';
 import { loadLayout } from '../copybooks/copybook-layout';
+import { splitLines } from '../copybooks/line-splitter';
 import { createRecordDecoder, type DecodedRecord } from '../copybooks/record-decoder';
 import { createRecordEncoder } from '../copybooks/record-encoder';
 import { createRecordJsonWriter } from '../copybooks/record-json-writer';
@@ -129,7 +132,59 @@ async function main(): Promise<void> {
     const samples = JSON.parse(JSON.stringify(sampleRecords(1000))) as DecodedRecord[];
     const encoder = createRecordEncoder(layout, { codePage: page });
     const decoder = createRecordDecoder(layout, { codePage: page });
+    // The same records as JSON lines, what `copybook encode` reads: 1,000 lines repeated.
+    const jsonl = Buffer.from(`${samples.map((r) => JSON.stringify(r)).join('\n')}\n`, 'utf8');
+    const repeats = Math.ceil(RECORDS / samples.length);
+    const jsonlSource = (): Readable =>
+      Readable.from(
+        (function* lines(): Generator<Buffer> {
+          for (let i = 0; i < repeats; i++) yield jsonl;
+        })(),
+      );
+    // Both line paths give the same bytes (the tests check it on every kind of line).
+    for (const r of samples) {
+      const line = Buffer.from(JSON.stringify(r), 'utf8');
+      const viaBytes = Buffer.from(encoder.encodeLine(line, 0, line.length));
+      if (!viaBytes.equals(encoder.encode(JSON.parse(line.toString('utf8'))))) throw new Error('encodeLine differs');
+    }
     for (let run = 0; run < RUNS; run++) {
+      // Encode JSON lines as `copybook encode` did before: readline strings, JSON.parse, encode.
+      {
+        const rss = process.memoryUsage().rss;
+        phasePeak = rss;
+        const t = process.hrtime.bigint();
+        const w = await openAtomicFile(dataFile);
+        let n = 0;
+        for await (const line of createInterface({ input: jsonlSource(), crlfDelay: Infinity })) {
+          if (line.trim() === '') continue;
+          const pending = w.write(encoder.encode(JSON.parse(line)));
+          if (pending !== undefined) await pending;
+          n++;
+        }
+        await w.commit();
+        keep(row('encode JSON lines -> file: readline + JSON.parse + encode (before)', t, n, n * layout.size, rss));
+      }
+      // Encode JSON lines from their bytes, as `copybook encode` does now (encoder.encodeLine).
+      {
+        const rss = process.memoryUsage().rss;
+        phasePeak = rss;
+        const t = process.hrtime.bigint();
+        const w = await openAtomicFile(dataFile);
+        let n = 0;
+        for await (const { buf, ranges } of splitLines(jsonlSource())) {
+          for (let k = 0; k < ranges.length; k += 2) {
+            const start = ranges[k] as number;
+            const end = ranges[k + 1] as number;
+            if (start === end) continue;
+            const pending = w.write(encoder.encodeLine(buf, start, end));
+            if (pending !== undefined) await pending;
+            n++;
+          }
+        }
+        await w.commit();
+        keep(row('encode JSON lines -> file: from the line bytes (copybook encode now)', t, n, n * layout.size, rss));
+      }
+
       // Encode: JSON-shaped records -> bytes -> file (temp + rename), the `copybook encode` path.
       {
         const rss = process.memoryUsage().rss;

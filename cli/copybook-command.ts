@@ -1,6 +1,5 @@
 import { createReadStream, createWriteStream, statSync } from 'node:fs';
 import { basename } from 'node:path';
-import { createInterface } from 'node:readline';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { openAtomicFile } from '../copybooks/atomic-file-writer';
 import { getCodePage, type CodePage } from '../copybooks/code-page';
@@ -8,6 +7,7 @@ import { CopybookError, withContext } from '../copybooks/copybook-errors';
 import { loadLayout, type Layout } from '../copybooks/copybook-layout';
 import { registerCodePagesWithIconv } from '../copybooks/iconv-registration';
 import { layoutRows, layoutTable } from '../copybooks/layout-report';
+import { isBlankLine, splitLines } from '../copybooks/line-splitter';
 import { createProgressMeter } from '../copybooks/progress-meter';
 import { createCsvFormatter } from '../copybooks/record-csv';
 import { createRecordDecoder } from '../copybooks/record-decoder';
@@ -275,42 +275,34 @@ export function registerCopybookCommands(program: Command): void {
       const rdw = Buffer.alloc(4);
       try {
         writer = await openAtomicFile(opts.out);
-        const lines = createInterface({
-          input: createReadStream(input, { highWaterMark: 1 << 20 }),
-          crlfDelay: Infinity,
-        });
-        for await (const line of lines) {
-          inBytes += Buffer.byteLength(line) + 1;
-          if (line.trim() === '') continue;
-          index++;
-          try {
-            let value: unknown;
+        // Lines as byte ranges: a line in the shape decode prints is encoded from its bytes.
+        for await (const { buf, ranges } of splitLines(createReadStream(input, { highWaterMark: 1 << 20 }))) {
+          for (let k = 0; k < ranges.length; k += 2) {
+            const start = ranges[k] as number;
+            const end = ranges[k + 1] as number;
+            inBytes += end - start + 1;
+            if (isBlankLine(buf, start, end)) continue;
+            index++;
             try {
-              value = JSON.parse(line);
+              const bytes = encoder.encodeLine(buf, start, end);
+              if (bad > 0) continue; // keep validating every line, but stop writing once one failed
+              if (opts.recfm === 'vb') {
+                const ll = bytes.length + (opts.rdw === 'ibm' ? 4 : 0);
+                if (ll > 0xffff)
+                  throw new CopybookError('OUTPUT_FAILED', `record of ${bytes.length} bytes is too long for an RDW`);
+                rdw.writeUInt16BE(ll, 0);
+                const head = writer.write(rdw);
+                if (head !== undefined) await head;
+              }
+              const pending = writer.write(bytes);
+              if (pending !== undefined) await pending;
             } catch (err) {
-              throw new CopybookError(
-                'INPUT_INVALID',
-                `line is not JSON: ${err instanceof Error ? err.message : String(err)}`,
-              );
+              if (!(err instanceof CopybookError)) throw err;
+              bad++;
+              process.stderr.write(`${withContext(err, { file: basename(input), record: index }).describe()}\n`);
             }
-            const bytes = encoder.encode(value);
-            if (bad > 0) continue; // keep validating every line, but stop writing once one failed
-            if (opts.recfm === 'vb') {
-              const ll = bytes.length + (opts.rdw === 'ibm' ? 4 : 0);
-              if (ll > 0xffff)
-                throw new CopybookError('OUTPUT_FAILED', `record of ${bytes.length} bytes is too long for an RDW`);
-              rdw.writeUInt16BE(ll, 0);
-              const head = writer.write(rdw);
-              if (head !== undefined) await head;
-            }
-            const pending = writer.write(bytes);
-            if (pending !== undefined) await pending;
-          } catch (err) {
-            if (!(err instanceof CopybookError)) throw err;
-            bad++;
-            process.stderr.write(`${withContext(err, { file: basename(input), record: index }).describe()}\n`);
+            if ((index & 1023) === 0) progress.tick(index, inBytes);
           }
-          if ((index & 1023) === 0) progress.tick(index, inBytes);
         }
         progress.tick(index, inBytes);
         progress.done();

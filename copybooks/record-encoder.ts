@@ -3,6 +3,7 @@ import { CopybookError, type CopybookErrorContext } from './copybook-errors';
 import type { Layout, LayoutField, LayoutNode } from './copybook-layout';
 import type { ValueLiteral } from './copybook-parser';
 import { compileEncodeFastPath } from './encode-fast-path';
+import { compileJsonLineFastPath, type FastLine } from './json-line-encoder';
 import { codecFor, type RecordCodecOptions } from './record-decoder';
 import { encodeTextInto } from './text-transcoder';
 
@@ -36,6 +37,12 @@ export interface RecordEncoder {
   readonly layout: Layout;
   /** Encodes one record; returns a view of an internal buffer valid until the next call. */
   encode(record: unknown): Uint8Array;
+  /**
+   * Encodes the JSON line line[start, end) (no line break), as encode(JSON.parse(text)) does:
+   * the same bytes, or the same CopybookError (INPUT_INVALID for a line that is not JSON). Lines
+   * in the shape the decoder prints are read from their bytes (json-line-encoder.ts).
+   */
+  encodeLine(line: Buffer, start: number, end: number): Uint8Array;
 }
 
 function pathOf(path: string, ctx: Ctx): string {
@@ -374,20 +381,48 @@ export function createRecordEncoder(layout: Layout, options: RecordEncoderOption
   // One view returned for every record the fast path writes (the result is valid until the next call anyway).
   const fastView = fast === undefined ? buf : buf.subarray(0, packedOccurs ? fast.length : layout.size);
   const ctx: Ctx = { buf, counters: new Array<number>(counterSlots.size).fill(Number.NaN), indices: [], next: 0 };
+  const encode = (record: unknown): Uint8Array => {
+    // Bytes no field covers (FILLER without VALUE, unused ODO slots, the tail of a REDEFINES area
+    // beyond a shorter view) are spaces of the code page.
+    buf.fill(page.space);
+    if (fast !== undefined && fast.write(record, buf)) return fastView;
+    buf.fill(page.space);
+    ctx.indices.length = 0;
+    if (counterSlots.size > 0) ctx.counters.fill(Number.NaN);
+    if (!isPlainObject(record)) throw new CopybookError('INPUT_INVALID', 'a record must be a JSON object');
+    top(ctx, record, 0);
+    return buf.subarray(0, packedOccurs ? ctx.next : layout.size);
+  };
+  // Compiled on first use: only `copybook encode` reads JSON lines.
+  let fastLine: FastLine | undefined | null = fast === undefined ? undefined : null;
   return Object.freeze({
     kind: 'record-encoder' as const,
     layout,
-    encode(record: unknown): Uint8Array {
-      // Bytes no field covers (FILLER without VALUE, unused ODO slots, the tail of a REDEFINES area
-      // beyond a shorter view) are spaces of the code page.
-      buf.fill(page.space);
-      if (fast !== undefined && fast.write(record, buf)) return fastView;
-      buf.fill(page.space);
-      ctx.indices.length = 0;
-      if (counterSlots.size > 0) ctx.counters.fill(Number.NaN);
-      if (!isPlainObject(record)) throw new CopybookError('INPUT_INVALID', 'a record must be a JSON object');
-      top(ctx, record, 0);
-      return buf.subarray(0, packedOccurs ? ctx.next : layout.size);
+    encode,
+    encodeLine(line: Buffer, start: number, end: number): Uint8Array {
+      if (fastLine === null) {
+        fastLine = compileJsonLineFastPath(layout, {
+          codePage: page,
+          top: collapse !== undefined ? collapse.children : roots,
+          codecFor: (f) => codecFor(f, page, 'pad'),
+          fillerBytes: (n) =>
+            n.kind === 'field' && n.value !== undefined ? literalBytes(n.value, n.size, page) : undefined,
+        });
+      }
+      if (fastLine !== undefined && line[start] === 123) {
+        buf.fill(page.space);
+        if (fastLine(line, start, end, buf)) return fastView;
+      }
+      let value: unknown;
+      try {
+        value = JSON.parse(line.toString('utf8', start, end));
+      } catch (err) {
+        throw new CopybookError(
+          'INPUT_INVALID',
+          `line is not JSON: ${err instanceof Error ? err.message : String(err)}`,
+        );
+      }
+      return encode(value);
     },
   });
 }

@@ -103,6 +103,19 @@ describe('loanhub copybook encode then decode', () => {
     ).toEqual(want);
   });
 
+  test('encode takes CRLF, blank lines, spaces and any key order; decode prints JSON.stringify of each record', async () => {
+    const lines = readFileSync(jsonl, 'utf8').trim().split('\n');
+    const [a = '', b = '', c = ''] = lines;
+    const reordered = JSON.stringify(Object.fromEntries(Object.entries(JSON.parse(b) as object).reverse()));
+    const input = join(dir, 'mixed.jsonl');
+    writeFileSync(input, `${a}\r\n\r\n  \n${reordered}\r${c.replace(',', ' , ')}`);
+    const data = join(dir, 'pay.dat');
+    expect(await loanhub('copybook', 'encode', copybook, input, '--out', data)).toEqual({ code: 0, out: '', err: '' });
+    expect(readFileSync(data)).toEqual(readFileSync(join(fixtures, 'loan-payments.cp037.dat')));
+    const dec = await loanhub('copybook', 'decode', copybook, data);
+    expect(dec.out).toBe(lines.map((l) => `${JSON.stringify(JSON.parse(l))}\n`).join(''));
+  });
+
   test('VB with RDWs and CSV output', async () => {
     const data = join(dir, 'pay.vb');
     expect((await loanhub('copybook', 'encode', copybook, jsonl, '--out', data, '--recfm', 'vb')).code).toBe(0);
