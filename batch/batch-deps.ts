@@ -29,6 +29,11 @@ export interface BatchDeps {
   /** Called after payment events were written (wakes the webhook dispatcher). */
   readonly onEventWritten?: () => void;
   readonly progress?: BatchProgress;
+  /**
+   * Called by the night's scheduler once every file of a business date has its response applied (the
+   * composition root wires reconciliation here); it must not throw.
+   */
+  readonly afterResponses?: (businessDate: string) => Promise<void>;
 }
 
 /** Every sent file is archived here under its dataset name (the bytes that were verified on the server). */

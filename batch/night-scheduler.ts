@@ -68,8 +68,25 @@ export function createNightScheduler(
       const summary = await fetchResponses(deps);
       if (summary.applied.length + summary.refused.length + summary.invalid.length > 0)
         log.info(summary, 'responses fetched');
+      await afterResponses(summary.applied.map((a) => a.name));
     }).catch((err: unknown) => log.error({ err: describe(err) }, 'response poll failed; the next tick tries again'));
     await checkDeadlines(deps, opts.deadlineMinute);
+  };
+
+  // A date whose last open file was just completed is handed on (reconciliation), once per completion.
+  const afterResponses = async (appliedNames: readonly string[]): Promise<void> => {
+    if (!deps.afterResponses) return;
+    const dates = new Set<string>();
+    for (const name of appliedNames) {
+      const file = await deps.store.batch.getFileByName(name);
+      if (file) dates.add(file.businessDate);
+    }
+    for (const businessDate of [...dates].sort()) {
+      const open = await deps.store.batch.listFiles({ businessDate, states: ['BUILT', 'SENT', 'ACCEPTED', 'FAILED'] });
+      if (open.length > 0) continue;
+      log.info({ businessDate }, 'every file of the date has its response; handing the date on (reconciliation)');
+      await deps.afterResponses(businessDate);
+    }
   };
 
   return Object.freeze({

@@ -9,6 +9,11 @@ import type { HubConfig } from '../config/config';
 import type { Logger } from '../logging/logger';
 import type { BatchMetrics } from '../metrics/batch-metrics';
 import type { PaymentStore } from '../store/store-port';
+import { coreAdapterConfigFromEnv } from '../adapters/core-adapters';
+import type { CoreExtractSource } from '../adapters/core-extract-port';
+import { createCoreExtractSource } from '../adapters/core-extract-sources';
+import { CORES, type Core } from '../domain/channel';
+import { reconcileAfterResponses } from '../recon/recon-scheduler';
 
 // Builds the batch bridge's dependencies for a process: the SFTP endpoint is LOANHUB_MAINFRAME_SFTP_URL
 // when set, else the embedded mainframe simulator's (what `loanhub start` wrote under the data dir).
@@ -31,6 +36,11 @@ export function createBatchDeps(opts: {
   readonly onEventWritten?: () => void;
   readonly progress?: BatchProgress;
   readonly settings?: BatchSettings;
+  /**
+   * Reconcile a date once every file of it has its response applied (default on when the store has
+   * the reconciliation tables). `coreUrl` names the embedded simulators' URLs, read when the time comes.
+   */
+  readonly reconcile?: false | { readonly coreUrl?: (core: Core) => string | undefined };
 }): { deps: BatchDeps; settings: BatchSettings } {
   const settings = opts.settings ?? batchSettingsFromEnv(opts.env);
   const sftp = sftpSettingsFor(settings, opts.config.dataDir);
@@ -48,5 +58,40 @@ export function createBatchDeps(opts: {
     ...(opts.onEventWritten ? { onEventWritten: opts.onEventWritten } : {}),
     ...(opts.progress ? { progress: opts.progress } : {}),
   };
+  const recon = opts.store.recon;
+  if (recon && opts.reconcile !== false) {
+    const coreUrl = opts.reconcile?.coreUrl;
+    const now = deps.now;
+    const logger = opts.logger.child({ part: 'recon' });
+    return {
+      deps: {
+        ...deps,
+        afterResponses: async (businessDate) => {
+          await reconcileAfterResponses(
+            { recon, extracts: extractSources(opts.env, logger, coreUrl), now, logger },
+            businessDate,
+          );
+        },
+      },
+      settings,
+    };
+  }
   return { deps, settings };
+}
+
+/** Each core's daily-extract source with its adapter's settings; a core that cannot be reached is left out (and logged). */
+function extractSources(
+  env: NodeJS.ProcessEnv,
+  logger: Logger,
+  coreUrl?: (core: Core) => string | undefined,
+): Partial<Record<Core, CoreExtractSource>> {
+  const sources: Partial<Record<Core, CoreExtractSource>> = {};
+  for (const core of CORES) {
+    try {
+      sources[core] = createCoreExtractSource(core, coreAdapterConfigFromEnv(core, env, coreUrl?.(core)));
+    } catch (err) {
+      logger.warn({ core, err: err instanceof Error ? err.message : String(err) }, 'no extract source for the core');
+    }
+  }
+  return sources;
 }

@@ -104,6 +104,8 @@ beforeAll(async () => {
     // The hub's own clock: outbox rows written by the batch are due by the time the relay reads them.
     now: clock,
     onEventWritten: () => undefined,
+    // The cores' extracts come from the test hub's own simulators (as runtime/hub.ts wires them).
+    reconcile: { coreUrl: (core) => hub.hub.simulators.find((s) => s.core === core)?.url },
   }).deps;
 }, 60_000);
 
@@ -218,6 +220,14 @@ test('a night for the three cores: files sent and verified, decoded back, respon
   expect([count('payment.posted'), count('payment.post_rejected')]).toEqual([7, 1]);
   // The mainframe posted each payment once.
   expect(mainframe.simulator.ledger.postings.size).toBe(paid.length + 1);
+
+  // Every file of the date answered: the hub's composition hands the date to reconciliation, which
+  // fetches the three cores' extracts from the test hub's simulators and records a run with the breaks
+  // it sees (here: the rejected payment, and no settlement files).
+  await deps.afterResponses?.(DATE);
+  const run = await hub.hub.store?.recon?.latestRun(DATE);
+  expect(run).toMatchObject({ businessDate: DATE, sources: { cores: ['cash', 'mortgage', 'vehicle'] } });
+  expect((await hub.hub.store?.recon?.breakCounts(DATE))?.some((b) => b.type === 'MAINFRAME_REJECTED')).toBe(true);
 
   // A second run sends nothing.
   const again = await runBatch(deps, { businessDate: DATE });

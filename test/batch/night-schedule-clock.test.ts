@@ -30,6 +30,8 @@ let deps: BatchDeps;
 let clock = new Date('2026-11-23T17:00:00Z'); // Monday 12:00 in Lima
 const logs = logSink();
 const registry = new Registry();
+/** Dates the scheduler handed on (to reconciliation) once all their files had responses. */
+const handedOn: string[] = [];
 
 const inbound = (): string[] =>
   fs
@@ -60,6 +62,9 @@ beforeAll(async () => {
       logs: logs.stream,
     }),
     metrics: createBatchMetrics(registry, store.batch),
+    afterResponses: async (date) => {
+      handedOn.push(date);
+    },
   };
   mainframe = startMainframeSimulator({
     dir: sftp.dir,
@@ -84,6 +89,7 @@ test('at start it catches up: the earlier business date goes out, today waits fo
   clock = new Date('2026-11-23T17:30:00Z');
   await scheduler.tick();
   expect((await store.batch.getFileByName('LHUB.PAY.CSH.D261120.S01'))?.state).toBe('COMPLETE');
+  expect(handedOn).toEqual(['2026-11-20']);
   clock = new Date('2026-11-24T04:00:00Z'); // 23:00, before the cutoff
   await scheduler.tick();
   expect(inbound()).toHaveLength(2);
@@ -124,6 +130,8 @@ test('a response missing at the deadline raises one alert and the gauge; applied
   expect(alerts.map((a) => a.file)).toEqual(['LHUB.PAY.CSH.D261123.S01']);
   expect(await overdue('cash')).toBe(1);
   expect(await overdue('vehicle')).toBe(0);
+  // The vehicle file is complete but the cash one is not: the date is not handed on yet.
+  expect(handedOn).toEqual(['2026-11-20']);
   expect((await store.batch.getFileByName('LHUB.PAY.VEH.D261123.S01'))?.state).toBe('COMPLETE');
 
   // The response arrives late (file first, then its trigger); the next tick applies it.
@@ -134,6 +142,7 @@ test('a response missing at the deadline raises one alert and the gauge; applied
   await scheduler.tick();
   expect((await store.batch.getFileByName('LHUB.PAY.CSH.D261123.S01'))?.state).toBe('COMPLETE');
   expect(await overdue('cash')).toBe(0);
+  expect(handedOn).toEqual(['2026-11-20', '2026-11-23']);
 });
 
 test('no file exists for a holiday: payments of the holiday carry the next business date', async () => {
