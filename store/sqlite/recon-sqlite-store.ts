@@ -19,7 +19,7 @@ import {
   type SettlementFileRecord,
   type Totals,
 } from '../recon-store-port';
-import { FIND_BREAKS, PREPARE_SOURCES, SEVERITY_OF, WRITE_TOTALS } from './recon-matching-sql';
+import { FIND_BREAKS, hubViewSql, PREPARE_SOURCES, SEVERITY_OF, WRITE_TOTALS } from './recon-matching-sql';
 
 // Reconciliation's tables in the hub's SQLite file, on the store's own connection (better-sqlite3 is
 // synchronous: each method body is one transaction). A run is one transaction: temp tables, matching
@@ -169,7 +169,10 @@ export function createSqliteReconStore(db: Database.Database): ReconStore {
     status = CASE status WHEN 'open' THEN 'resolved' ELSE status END WHERE id = ?`);
 
   const run = db.transaction((o: RunOptions): ReconRun => {
-    for (const sql of prepare) db.prepare(sql).run(sql.includes('@d') ? { d: o.businessDate } : {});
+    for (const sql of prepare) {
+      if (sql === '@HUB_VIEW') db.exec(hubViewSql(o.businessDate));
+      else db.prepare(sql).run(sql.includes('@d') ? { d: o.businessDate } : {});
+    }
     const params = {
       d: o.businessDate,
       cores: JSON.stringify(o.expectedCores),
@@ -199,7 +202,8 @@ export function createSqliteReconStore(db: Database.Database): ReconStore {
       channels: loaded.filter((l) => l.kind === 'channel').map((l) => l.name),
     };
     finishRun.run(o.at, open === 0 ? 'BALANCED' : 'UNBALANCED', open, fresh, closed, JSON.stringify(sources), runId);
-    for (const t of ['found', 'hp', 'rs', 'rs1', 'rc', 'rcp', 'rm', 'loaded']) db.prepare(`DROP TABLE temp.${t}`).run();
+    for (const t of ['found', 'rs', 'rs1', 'rc', 'rcp', 'rm', 'loaded']) db.prepare(`DROP TABLE temp.${t}`).run();
+    db.exec('DROP VIEW temp.hp');
     return toRun(runById.get(runId) as RunRow);
   });
 
