@@ -6,7 +6,7 @@ import { findDeadLetter, listDeadLetters, replayDeadLetters } from '../outbox/ra
 import { redactUrl } from '../outbox/rabbitmq-transport';
 import { DeadLetterStoreError, type DeadLetterStore } from '../outbox/dead-letter-port';
 import type { DeadLetter, Lane } from '../outbox/transport-port';
-import { openSqliteDeadLetters } from '../store/sqlite/sqlite-dead-letters';
+import { openHubDeadLetters } from '../store/open-store';
 
 // `loanhub dlq list|show|replay`: the dead letters, wherever the hub keeps them. With LOANHUB_AMQP_URL,
 // RabbitMQ's dead-letter queues; without it, the embedded hub's dead letters in the data dir's hub.db
@@ -38,17 +38,28 @@ function brokerPlace(url: string): DeadLetterPlace {
 }
 
 function embeddedPlace(): DeadLetterPlace {
-  const file = path.join(loadConfig().dataDir, 'hub.db');
-  let store: DeadLetterStore | null = null;
-  const open = (): DeadLetterStore => (store ??= openSqliteDeadLetters({ file, mustExist: true }));
+  // The in-process transport's letters are in the hub's store: PostgreSQL with LOANHUB_DB_URL, else hub.db.
+  const config = loadConfig();
+  const file = path.join(config.dataDir, 'hub.db');
+  let store: Promise<DeadLetterStore> | null = null;
+  const open = (): Promise<DeadLetterStore> =>
+    (store ??= openHubDeadLetters(
+      { dataDir: config.dataDir, dbUrl: config.dbUrl, schema: config.dbSchema },
+      { mustExist: true },
+    ));
   return {
-    where: `embedded hub data ${file}`,
+    where: config.dbUrl ? 'embedded hub data in PostgreSQL (LOANHUB_DB_URL)' : `embedded hub data ${file}`,
     embedded: true,
-    list: async (lane) => open().list(lane),
-    find: async (id) => open().find(id),
-    replay: async (lane, which) => open().requestReplay(lane, which),
+    list: async (lane) => (await open()).list(lane),
+    find: async (id) => (await open()).find(id),
+    replay: async (lane, which) => (await open()).requestReplay(lane, which),
     close: async () => {
-      await store?.close();
+      // a store that failed to open has nothing to close; its error was already reported
+      if (store)
+        await store.then(
+          (s) => s.close(),
+          () => undefined,
+        );
     },
   };
 }

@@ -46,4 +46,20 @@ jest_pid=$!
 rc=0
 wait "$jest_pid" || rc=$?
 jest_pid=
+
+# The suites about the store, the outbox, idempotency, webhooks, dead letters and the batch tables run a
+# second time with every test hub on the test PostgreSQL (LOANHUB_TEST_STORE=postgres: a schema per hub);
+# the contract suite (test/store/contract) already runs on both stores in the first pass. A chosen subset
+# (`npm test -- <paths>`) skips this pass.
+if [ $# -eq 0 ]; then
+  pg_suites=(test/integration/payment-flow.test.ts test/api/idempotency.test.ts test/api/reversal.test.ts
+    test/webhooks/hub-webhooks.test.ts test/e2e/embedded-dead-letters.test.ts test/batch/mainframe-night.test.ts)
+  step "jest --ci on the PostgreSQL store: ${pg_suites[*]}"
+  LOANHUB_TEST_STORE=postgres node_modules/.bin/jest --ci "${pg_suites[@]}" < /dev/null &
+  jest_pid=$!
+  pg_rc=0
+  wait "$jest_pid" || pg_rc=$?
+  jest_pid=
+  [ "$rc" -ne 0 ] || rc=$pg_rc
+fi
 exit $rc

@@ -1,8 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import path from 'node:path';
-import Database from 'better-sqlite3';
 import { createIdempotencyLock } from '../../api/idempotency-lock';
-import { api, sampleReference, startTestHub, type TestHub } from '../integration/hub-fixture';
+import { api, clockFrom, NOON_IN_LIMA, sampleReference, startTestHub, type TestHub } from '../integration/hub-fixture';
 
 // Idempotency per the IETF Idempotency-Key draft and Stripe's behaviour.
 
@@ -14,15 +12,10 @@ afterAll(async () => {
   await t.stop();
 });
 
-function paymentsWithReference(reference: string): number {
-  const db = new Database(path.join(t.dataDir, 'hub.db'), { readonly: true });
-  try {
-    return Number(
-      (db.prepare('SELECT COUNT(*) AS n FROM payments WHERE channel_reference = ?').get(reference) as { n: number }).n,
-    );
-  } finally {
-    db.close();
-  }
+async function paymentsWithReference(reference: string): Promise<number> {
+  const store = t.hub.store;
+  if (!store) throw new Error('the test hub has no store');
+  return (await store.findPaymentsByReference('app', reference)).length;
 }
 
 describe('Idempotency-Key', () => {
@@ -48,7 +41,7 @@ describe('Idempotency-Key', () => {
     expect(created.length).toBeGreaterThanOrEqual(1);
     expect(new Set(created.map((a) => a.json.paymentId)).size).toBe(1);
     expect(created.filter((a) => a.headers.get('idempotent-replayed') !== 'true')).toHaveLength(1);
-    expect(paymentsWithReference(body.channelReference)).toBe(1);
+    expect(await paymentsWithReference(body.channelReference)).toBe(1);
   });
 
   it('a replay carries Idempotent-Replayed: true and the original status and body', async () => {
@@ -107,5 +100,52 @@ describe('a key still in flight', () => {
     release();
     await expect(first).resolves.toBe('done');
     await expect(lock.run('app-client', 'k', async () => 'after')).resolves.toBe('after');
+  });
+});
+
+describe('retention', () => {
+  it('a key past LOANHUB_IDEMPOTENCY_TTL_HOURS is free again: a new request with it makes a new payment', async () => {
+    let offsetMs = 0;
+    const base = clockFrom(NOON_IN_LIMA);
+    const hub = await startTestHub({ LOANHUB_IDEMPOTENCY_TTL_HOURS: '1' }, () => new Date(base().getTime() + offsetMs));
+    try {
+      const token = await hub.token('app');
+      const key = randomUUID();
+      const body = (amount: string) => ({
+        loanNumber: '200000000001',
+        amount,
+        currency: 'PEN',
+        channelReference: sampleReference('app'),
+      });
+      const first = await api(`${hub.url}/v1/app/payments`, {
+        token,
+        body: body('12.00'),
+        headers: { 'idempotency-key': key },
+      });
+      expect(first.status).toBe(201);
+      // within the hour: another body with the key is a conflict
+      offsetMs = 59 * 60_000;
+      const reused = await api(`${hub.url}/v1/app/payments`, {
+        token,
+        body: body('13.00'),
+        headers: { 'idempotency-key': key },
+      });
+      expect([reused.status, reused.json.code]).toEqual([422, 'idempotency_key_reused']);
+      // past it: the key is free, and a new payment is taken
+      offsetMs = 61 * 60_000;
+      const again = await api(`${hub.url}/v1/app/payments`, {
+        token,
+        body: body('13.00'),
+        headers: { 'idempotency-key': key },
+      });
+      expect(again.status).toBe(201);
+      expect(again.json.paymentId).not.toBe(first.json.paymentId);
+      const store = hub.hub.store;
+      if (!store) throw new Error('no store');
+      expect(await store.findIdempotency('app-client', key)).toMatchObject({ paymentId: again.json.paymentId });
+      expect(await store.getPayment(String(first.json.paymentId))).toMatchObject({ amount: 1200n });
+    } finally {
+      await hub.stop();
+    }
   });
 });

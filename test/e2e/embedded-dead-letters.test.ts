@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { setSimulatorFault } from '../../bank/cores/core-faults';
 import { parseMinorUnits } from '../../domain/money';
 import { api, eventually, sampleReference, startTestHub, type TestHub } from '../integration/hub-fixture';
+import { testStoreEnv } from '../store/contract/test-databases';
 
 // The embedded hub (no broker): a command that keeps failing goes to the dead letters, which stay in
 // view across a restart, and `loanhub dlq list|show|replay`, run as its own process the way an operator
@@ -36,7 +37,10 @@ const startHub = (): Promise<TestHub> => startTestHub({ ...ENV, LOANHUB_DATA_DIR
 
 async function cli(...args: string[]): Promise<{ stdout: string; stderr: string }> {
   const { LOANHUB_AMQP_URL: _broker, ...env } = process.env;
-  return run(process.execPath, [BIN, ...args], { env: { ...env, LOANHUB_DATA_DIR: dataDir }, timeout: 30_000 });
+  return run(process.execPath, [BIN, ...args], {
+    env: { ...env, ...testStoreEnv(dataDir).env, LOANHUB_DATA_DIR: dataDir },
+    timeout: 30_000,
+  });
 }
 
 interface Letter {

@@ -8,6 +8,7 @@ import { CHANNELS, type Channel } from '../../domain/channel';
 import { hasFullLoanNumber } from '../../logging/loan-number-mask';
 import { createLogger } from '../../logging/logger';
 import { startHub, type RunningHub } from '../../runtime/hub';
+import { testStoreEnv } from '../store/contract/test-databases';
 
 // A whole embedded hub on free ports in a temp data dir, with every log line captured so tests can
 // check what was (and was not) logged.
@@ -64,6 +65,10 @@ export async function startTestHub(
       done();
     },
   });
+  // LOANHUB_TEST_STORE=postgres: the hub's store is a schema of its own in the test PostgreSQL (dropped
+  // with the data dir when the fixture made it; a caller's data dir keeps its schema for a restart).
+  const ownDataDir = env.LOANHUB_DATA_DIR === undefined;
+  const store = testStoreEnv(env.LOANHUB_DATA_DIR ?? dataDir);
   const fullEnv = {
     PORT: '0',
     LOANHUB_DATA_DIR: dataDir,
@@ -71,6 +76,7 @@ export async function startTestHub(
     LOANHUB_CORE_MORTGAGE_PORT: '0',
     LOANHUB_CORE_VEHICLE_PORT: '0',
     LOANHUB_LOG_LEVEL: 'debug',
+    ...store.env,
     ...env,
   };
   const config = loadConfig(fullEnv);
@@ -80,6 +86,10 @@ export async function startTestHub(
     env: fullEnv,
     now,
   });
+  if (store.env.LOANHUB_DB_URL && hub.store?.kind !== 'postgres') {
+    await hub.stop();
+    throw new Error('LOANHUB_TEST_STORE=postgres but the hub did not open PostgreSQL');
+  }
   const tokens = new Map<string, string>();
   return {
     hub,
@@ -98,6 +108,7 @@ export async function startTestHub(
     },
     async stop() {
       await hub.stop();
+      if (ownDataDir) await store.drop();
       fs.rmSync(dataDir, { recursive: true, force: true });
       assertNoSecretsLogged(logLines, [
         ...tokens.values(),

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -108,3 +109,16 @@ export const POSTGRES: TestDatabase = {
 };
 
 export const DATABASES: readonly TestDatabase[] = [SQLITE, POSTGRES];
+
+/**
+ * With LOANHUB_TEST_STORE=postgres (the test command's PostgreSQL pass), the environment that points a
+ * test hub at a schema of its own in the test PostgreSQL, named after its data dir (a hub restarted on
+ * the same data dir finds its rows again, and a CLI given the data dir finds the same schema); else
+ * nothing (SQLite in the data dir).
+ */
+export function testStoreEnv(dataDir: string): { env: NodeJS.ProcessEnv; drop(): Promise<void> } {
+  if (process.env.LOANHUB_TEST_STORE !== 'postgres') return { env: {}, drop: async () => undefined };
+  const url = testPgUrl();
+  const schema = `hub_${createHash('sha256').update(path.resolve(dataDir)).digest('hex').slice(0, 20)}`;
+  return { env: { LOANHUB_DB_URL: url, LOANHUB_DB_SCHEMA: schema }, drop: () => dropSchema(url, schema) };
+}
