@@ -17,6 +17,7 @@ import type {
 } from '../store-port';
 import { createPgBatchStore } from './pg-batch-store';
 import { createPgDeliveryStore } from './pg-delivery-store';
+import { createPgReportStore } from './pg-report-store';
 import { migratePg } from './pg-migrations';
 import { ensureSchema, openPgDatabase, type PgDatabase, type PgSettings } from './pg-pool';
 
@@ -297,6 +298,7 @@ export async function openPgStore(opts: PgStoreOptions): Promise<PaymentStore & 
     db,
     batch: createPgBatchStore(db),
     deliveries: createPgDeliveryStore(db),
+    reports: createPgReportStore(db),
     acceptPayment,
     findIdempotency: async (clientId: string, key: string, now?: Date) => {
       const row = await selectIdempotency(db, clientId, key);
