@@ -2,6 +2,7 @@ import path from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { loadSettlementMappings } from '../channels/settlement/settlement-mapping';
 import { loadConfig } from '../config/config';
+import { createProgressMeter } from '../copybooks/progress-meter';
 import { CHANNELS, isChannel, type Channel } from '../domain/channel';
 import { importSettlementFile } from '../recon/import-settlement';
 import { describeProblem } from '../recon/settlement-file-reader';
@@ -60,8 +61,10 @@ export function registerSettlementCommands(program: Command): void {
       try {
         const mapping = loadSettlementMappings().get(opts.channel);
         if (!mapping) throw new Error(`no settlement layout for channel ${opts.channel}`);
+        const meter = createProgressMeter(process.stderr, `importing ${path.basename(file)}`, undefined);
         const outcome = await withReconStore((recon) =>
           importSettlementFile({
+            progress: (lines) => meter.tick(lines, 0),
             store: recon,
             channel: opts.channel,
             mapping,
@@ -70,7 +73,7 @@ export function registerSettlementCommands(program: Command): void {
             strict: opts.strict === true,
             now: () => new Date(),
           }),
-        );
+        ).finally(() => meter.done());
         const problems = outcome.kind === 'duplicate' ? [] : outcome.problems;
         if (opts.json) {
           const body =

@@ -26,6 +26,8 @@ export async function importSettlementFile(opts: {
   readonly businessDate?: string;
   readonly strict?: boolean;
   readonly now: () => Date;
+  /** Called as lines are read (a progress bar on a terminal). */
+  readonly progress?: (lines: number) => void;
 }): Promise<ImportOutcome> {
   const sha256 = await fileSha256(opts.file);
   const existing = await opts.store.findSettlementFile(opts.channel, sha256);
@@ -49,6 +51,7 @@ export async function importSettlementFile(opts: {
       mapping: opts.mapping,
       onProblem: (p) => problems.push(p),
       onLine: async (line) => {
+        opts.progress?.(line.line);
         batch.push(line);
         if (batch.length >= BATCH) {
           const full = batch;
