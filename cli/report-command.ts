@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import path from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { OPS_CLIENT_ID, openEmbeddedIssuer } from '../api/auth/embedded-issuer';
 import { createChannelCatalogue } from '../channels/channel-catalogue';
@@ -9,10 +8,11 @@ import { buildDailyStatement } from '../reports/daily-statement';
 import { renderStatementCsv, type CsvDelimiter } from '../reports/daily-statement-csv';
 import { renderStatementHtml } from '../reports/daily-statement-html';
 import { renderStatementJson } from '../reports/daily-statement-json';
-import { openSqliteStore } from '../store/sqlite/sqlite-store';
+import { openHubStore, sqliteFile } from '../store/open-store';
 
 // `loanhub report daily`: the daily consolidated statement of a business date as CSV, JSON or HTML,
-// from the hub's store (read-only; a running hub may keep working). `loanhub ops client|token`: the
+// from the hub's store (PostgreSQL with LOANHUB_DB_URL, else the data dir's SQLite file; read-only, a
+// running hub may keep working). `loanhub ops client|token`: the
 // operations client of the embedded issuer, for the /ops page's log-in and for curl.
 
 type Format = 'csv' | 'json' | 'html';
@@ -29,16 +29,24 @@ export function registerReportCommands(program: Command): void {
     .addOption(new Option('--format <format>', 'output format').choices(['csv', 'json', 'html']).default('csv'))
     .addOption(new Option('--delimiter <char>', 'CSV delimiter').choices([',', ';']).default(','))
     .option('--out <file>', 'write to this file (default: standard output)')
-    .addHelpText('after', '\nEnvironment: LOANHUB_DATA_DIR (the hub’s data dir), LOANHUB_TIME_ZONE.')
+    .addHelpText(
+      'after',
+      '\nEnvironment: LOANHUB_DATA_DIR (the hub’s data dir) or LOANHUB_DB_URL (PostgreSQL), LOANHUB_TIME_ZONE.',
+    )
     .action(async (opts: { date?: string; format: Format; delimiter: CsvDelimiter; out?: string }) => {
       const config = loadConfig();
-      const file = path.join(config.dataDir, 'hub.db');
-      if (!fs.existsSync(file)) {
-        process.stderr.write(`loanhub report: no hub store in ${config.dataDir} (set LOANHUB_DATA_DIR)\n`);
+      if (!config.dbUrl && !fs.existsSync(sqliteFile(config.dataDir))) {
+        process.stderr.write(
+          `loanhub report: no hub store in ${config.dataDir} (set LOANHUB_DATA_DIR, or LOANHUB_DB_URL for PostgreSQL)\n`,
+        );
         process.exitCode = 1;
         return;
       }
-      const store = openSqliteStore({ file });
+      const { store } = await openHubStore({
+        dataDir: config.dataDir,
+        dbUrl: config.dbUrl,
+        ...(config.dbSchema !== undefined ? { schema: config.dbSchema } : {}),
+      });
       try {
         if (!store.reports) throw new Error(`the ${store.kind} store has no report queries`);
         const date = opts.date ?? businessDateOf(new Date(), config.timeZone);

@@ -5,7 +5,15 @@ import type { PaymentEvent } from '../../domain/payment-state';
 import type { HubDeadLetter } from '../../outbox/dead-letter-port';
 import type { PaymentStore } from '../../store/store-port';
 import { idem, samplePayment } from '../store/contract/payment-store-contract';
-import { DATABASES, type OpenedTestStore } from '../store/contract/test-databases';
+import {
+  DATABASES,
+  dropSchema,
+  freshSchemaName,
+  testPgUrl,
+  type OpenedTestStore,
+} from '../store/contract/test-databases';
+import { main } from '../../cli/main';
+import { openPgStore } from '../../store/postgres/pg-store';
 
 // The report store's contract, run on SQLite and on the real PostgreSQL (LOANHUB_TEST_PG_URL; that half
 // fails without it): the statement counts each payment of the date in every measure its state belongs
@@ -163,3 +171,41 @@ for (const db of DATABASES) {
     });
   });
 }
+
+describe('loanhub report daily on PostgreSQL (LOANHUB_DB_URL)', () => {
+  it('prints the statement of the date from the PostgreSQL store', async () => {
+    const url = testPgUrl();
+    const schema = freshSchemaName('report');
+    const store = await openPgStore({ url, schema, max: 2 });
+    const saved = { ...process.env };
+    const written: string[] = [];
+    const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      written.push(String(chunk));
+      return true;
+    });
+    try {
+      await play(store);
+      process.env.LOANHUB_DB_URL = url;
+      process.env.LOANHUB_DB_SCHEMA = schema;
+      expect(await main(['node', 'loanhub', 'report', 'daily', '--date', '2026-11-23', '--format', 'json'])).toBe(0);
+    } finally {
+      spy.mockRestore();
+      process.env = saved;
+      await store.close();
+      await dropSchema(url, schema);
+    }
+    const json = JSON.parse(written.join('')) as { totals: { currency: string; net: unknown; posted: unknown }[] };
+    expect(json.totals).toEqual([
+      expect.objectContaining({
+        currency: 'PEN',
+        net: { count: 5, amount: '1132.55' },
+        posted: { count: 1, amount: '999.99' },
+      }),
+      expect.objectContaining({
+        currency: 'USD',
+        net: { count: 2, amount: '2501.00' },
+        posted: { count: 1, amount: '0.25' },
+      }),
+    ]);
+  });
+});
