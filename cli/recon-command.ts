@@ -46,6 +46,14 @@ function extractSources(env: NodeJS.ProcessEnv): {
   return { sources, problems };
 }
 
+/** Writes to stdout and waits for it to drain (a large JSON to a pipe). */
+function writeOut(text: string): Promise<void> {
+  return new Promise((resolve) => {
+    if (process.stdout.write(text)) resolve();
+    else process.stdout.once('drain', () => resolve());
+  });
+}
+
 function line(b: ReconBreak): string {
   const who = b.paymentId ?? `${b.channel ?? '?'} ${b.channelReference ?? '?'}`;
   const res = b.resolution
@@ -91,21 +99,19 @@ export function registerReconCommands(program: Command): void {
             process.stderr.write(`loanhub recon run: the ${f.core} core's extract was not loaded: ${f.error}\n`);
           }
         }
-        const breaks: ReconBreak[] = [];
-        for await (const page of reconStore.breaks({ businessDate: opts.date }, 500)) breaks.push(...page);
         if (opts.json) {
-          process.stdout.write(
-            `${JSON.stringify(
-              {
-                ...runJson(result.run),
-                totals: result.totals.map(totalsJson),
-                breaks: breaks.map(breakJson),
-                extractFailures: result.extractFailures,
-              },
-              null,
-              2,
-            )}\n`,
+          // One object; the breaks streamed page by page (a bad day can hold many).
+          const head = JSON.stringify(
+            { ...runJson(result.run), totals: result.totals.map(totalsJson), extractFailures: result.extractFailures },
+            null,
+            2,
           );
+          await writeOut(`${head.slice(0, head.lastIndexOf('}')).trimEnd()},\n  "breaks": [`);
+          let n = 0;
+          for await (const page of reconStore.breaks({ businessDate: opts.date }, 500)) {
+            for (const b of page) await writeOut(`${n++ === 0 ? '\n' : ',\n'}    ${JSON.stringify(breakJson(b))}`);
+          }
+          await writeOut(`${n === 0 ? '' : '\n  '}]\n}\n`);
         } else {
           const r = result.run;
           process.stdout.write(
@@ -116,7 +122,9 @@ export function registerReconCommands(program: Command): void {
               `  ${t.source.padEnd(10)} ${t.channel.padEnd(8)} ${t.core.padEnd(9)} ${t.currency} ${String(t.count).padStart(7)} ${formatAmount(t.amount).padStart(16)}\n`,
             );
           }
-          for (const b of breaks.filter((x) => x.status === 'open')) process.stdout.write(`${line(b)}\n`);
+          for await (const page of reconStore.breaks({ businessDate: opts.date, status: 'open' }, 500)) {
+            for (const b of page) await writeOut(`${line(b)}\n`);
+          }
         }
         if (opts.failOnBreaks && result.run.openBreaks > 0) process.exitCode = 4;
       } catch (err) {
