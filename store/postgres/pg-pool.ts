@@ -113,6 +113,12 @@ export function openPgDatabase(settings: PgSettings): PgDatabase {
       withRetry(async () => {
         const client = await pool.connect();
         let broken = false;
+        // A checked-out client whose server goes away emits 'error' (not only a rejected query): without a
+        // listener that would be an uncaught exception. The query in flight rejects too, and is retried.
+        const onError = (): void => {
+          broken = true;
+        };
+        client.on('error', onError);
         try {
           await client.query(
             `BEGIN ISOLATION LEVEL ${isolation === 'serializable' ? 'SERIALIZABLE' : 'READ COMMITTED'}`,
@@ -128,6 +134,7 @@ export function openPgDatabase(settings: PgSettings): PgDatabase {
           throw err;
         } finally {
           // A client that lost its connection is destroyed, not given back to the pool.
+          client.off('error', onError);
           client.release(broken ? true : undefined);
         }
       }),
