@@ -1,5 +1,5 @@
 import type { Channel, Core } from '../../domain/channel';
-import { MESSAGE_SCHEMA_VERSION } from '../../domain/core-messages';
+import { MESSAGE_SCHEMA_VERSION } from '../../outbox/transport-port';
 import { minorUnits, type Currency } from '../../domain/money';
 import type { PaymentEvent } from '../../domain/payment-state';
 import type { HubDeadLetter } from '../../outbox/dead-letter-port';
