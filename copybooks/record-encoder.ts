@@ -395,6 +395,9 @@ export function createRecordEncoder(layout: Layout, options: RecordEncoderOption
   };
   // Compiled on first use: only `copybook encode` reads JSON lines.
   let fastLine: FastLine | undefined | null = fast === undefined ? undefined : null;
+  // A DataView of the buffer the lines are in (one per chunk), for the generated key checks.
+  let viewOf: Uint8Array | undefined;
+  let lineView: DataView = new DataView(new ArrayBuffer(0));
   return Object.freeze({
     kind: 'record-encoder' as const,
     layout,
@@ -410,8 +413,12 @@ export function createRecordEncoder(layout: Layout, options: RecordEncoderOption
         });
       }
       if (fastLine !== undefined && line[start] === 123) {
+        if (line !== viewOf) {
+          viewOf = line;
+          lineView = new DataView(line.buffer, line.byteOffset, line.byteLength);
+        }
         buf.fill(page.space);
-        if (fastLine(line, start, end, buf)) return fastView;
+        if (fastLine(line, lineView, start, end, buf)) return fastView;
       }
       let value: unknown;
       try {

@@ -73,7 +73,7 @@ describe('encoding JSON lines from their bytes', () => {
         golden.subarray(i * layout.size, (i + 1) * layout.size),
       );
       const out = new Uint8Array(layout.size).fill(0x40);
-      expect(fast?.(buf, 0, buf.length, out)).toBe(true);
+      expect(fast?.(buf, new DataView(buf.buffer, buf.byteOffset, buf.byteLength), 0, buf.length, out)).toBe(true);
       expect(Buffer.from(out)).toEqual(golden.subarray(i * layout.size, (i + 1) * layout.size));
     });
   });
@@ -184,7 +184,9 @@ describe('encoding JSON lines from their bytes', () => {
             fillerBytes: () => undefined,
           });
           const out = new Uint8Array(layout.size).fill(page.space);
-          expect(fast?.(line, 0, line.length, out)).toBe(true);
+          expect(fast?.(line, new DataView(line.buffer, line.byteOffset, line.byteLength), 0, line.length, out)).toBe(
+            true,
+          );
           expect({ bytes: Buffer.from(out).toString('hex') }).toEqual(expected);
           taken++;
         }),
