@@ -1,20 +1,18 @@
 import type { Core } from '../domain/channel';
-import { CoreUnavailableError, type CoreAdapter } from './core-port';
-import { createCashAdapter } from './cash/cash-adapter';
+import { CoreUnavailableError } from './core-port';
 import { CASH_API_KEY_ENV, DEFAULT_CASH_API_KEY } from './cash/cash-contract';
-import { createMortgageAdapter } from './mortgage/mortgage-adapter';
 import {
   DEFAULT_MORTGAGE_PASSWORD,
   DEFAULT_MORTGAGE_USERNAME,
   MORTGAGE_PASSWORD_ENV,
   MORTGAGE_USERNAME_ENV,
 } from './mortgage/mortgage-contract';
-import { createVehicleAdapter } from './vehicle/vehicle-adapter';
 import { DEFAULT_VEHICLE_TOKEN, VEHICLE_TOKEN_ENV } from './vehicle/vehicle-contract';
 
-// Builds the adapter for a core from its configuration, and the one HTTP exchange every adapter uses:
+// A core's adapter configuration from the environment, and the one HTTP exchange every adapter uses:
 // fetch with a per-call timeout (AbortSignal.timeout), turning "no answer" into CoreUnavailableError.
-// No retries or breakers here: those wrap the adapter from outside (STYLE habit 8).
+// No retries or breakers here: those wrap the adapter from outside (STYLE habit 8). The adapters
+// import this file; the factory that picks one per core is core-adapter-factory.ts (no import cycle).
 
 export type CoreCredentials =
   | { readonly kind: 'api_key'; readonly apiKey: string }
@@ -177,29 +175,4 @@ export function createCoreHttpExchange(core: Core, config: CoreAdapterConfig): C
       raw,
     };
   };
-}
-
-function wrongCredentials(core: Core, expected: CoreCredentials['kind'], got: CoreCredentials['kind']): never {
-  throw new CoreConfigError(`${core}.credentials`, `the ${core} core takes ${expected} credentials, not ${got}`);
-}
-
-/** The adapter for one core, speaking that core's contract through a timed HTTP exchange. */
-export function createCoreAdapter(core: Core, config: CoreAdapterConfig): CoreAdapter {
-  const exchange = createCoreHttpExchange(core, config);
-  const credentials = config.credentials;
-  switch (core) {
-    case 'cash':
-      if (credentials.kind !== 'api_key') return wrongCredentials(core, 'api_key', credentials.kind);
-      return createCashAdapter(exchange, credentials.apiKey);
-    case 'mortgage':
-      if (credentials.kind !== 'basic') return wrongCredentials(core, 'basic', credentials.kind);
-      return createMortgageAdapter(exchange, credentials.username, credentials.password);
-    case 'vehicle':
-      if (credentials.kind !== 'token') return wrongCredentials(core, 'token', credentials.kind);
-      return createVehicleAdapter(exchange, credentials.token);
-    default: {
-      const never: never = core;
-      throw new Error(`unknown core ${String(never)}`);
-    }
-  }
 }

@@ -1,21 +1,16 @@
 import type { Core } from '../domain/channel';
+import type { LoanInquiry } from '../domain/loan-inquiry';
 import type { Currency, MinorUnits } from '../domain/money';
+
+// The loan as the hub sees it and the "core did not answer" error are the hub's words (domain/), used
+// by api/ and the broker's inquiry RPC too; re-exported here as part of the adapters' contract.
+export { CoreUnavailableError, type LoanInquiry, type LoanStatus } from '../domain/loan-inquiry';
 
 // The port every loan-core adapter implements. An adapter only translates the hub's language into
 // its core's contract and back; retries, breakers, timeouts and metrics wrap it from outside
 // (STYLE habit 8).
 
-export type LoanStatus = 'ACTIVE' | 'CLOSED';
-
-export interface LoanInquiry {
-  readonly loanNumber: string;
-  readonly core: Core;
-  readonly currency: Currency;
-  readonly amountDue: MinorUnits;
-  readonly status: LoanStatus;
-}
-
-export interface ApplyPaymentCommand {
+export interface CorePaymentCommand {
   /** The hub's payment id; the core keeps it as its external reference and answers a repeat with the original result. */
   readonly paymentId: string;
   readonly receiptNumber: string;
@@ -26,7 +21,7 @@ export interface ApplyPaymentCommand {
   readonly businessDate: string;
 }
 
-export interface ReversePaymentCommand {
+export interface CoreReversalCommand {
   readonly paymentId: string;
   readonly loanNumber: string;
   readonly amount: MinorUnits;
@@ -47,27 +42,10 @@ export type CoreOutcome =
   | { readonly kind: 'applied'; readonly coreReference: string; readonly amountDueAfter: MinorUnits }
   | { readonly kind: 'rejected'; readonly reason: CoreRejectReason; readonly detail: string };
 
-/**
- * Thrown when the core could not give an answer (down, timeout, 5xx, garbled reply). `retryable` says
- * whether asking again later may succeed; a non-retryable failure is a contract breach needing a person.
- */
-export class CoreUnavailableError extends Error {
-  readonly code = 'core_unavailable';
-  constructor(
-    readonly core: Core,
-    message: string,
-    readonly retryable: boolean,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'CoreUnavailableError';
-  }
-}
-
 export interface CoreAdapter {
   readonly core: Core;
   /** The loan as its core sees it now, or null when the core does not know the loan. */
   inquire(loanNumber: string): Promise<LoanInquiry | null>;
-  applyPayment(command: ApplyPaymentCommand): Promise<CoreOutcome>;
-  reversePayment(command: ReversePaymentCommand): Promise<CoreOutcome>;
+  applyPayment(command: CorePaymentCommand): Promise<CoreOutcome>;
+  reversePayment(command: CoreReversalCommand): Promise<CoreOutcome>;
 }

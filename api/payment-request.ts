@@ -1,7 +1,7 @@
 import { LOAN_NUMBER_PATTERN } from '../domain/core-routing';
 import { HubError } from '../domain/errors';
 import { isCurrency, parseAmount } from '../domain/money';
-import type { PaymentRequest } from '../payments/accept-payment';
+import type { PaymentRequest } from '../payments/payment-request';
 import { everyProblem, type PaymentFields } from '../payments/channel-rules';
 import { AMOUNT_PATTERN, CHANNEL_REFERENCE_PATTERN, paymentRequestSchema, reversalRequestSchema } from './schemas';
 

@@ -1,7 +1,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { reportQueues } from '../outbox/rabbitmq-admin';
 import { redactUrl } from '../outbox/rabbitmq-transport';
-import { retryScheduleFromEnv } from '../runtime/hub';
+import { retryScheduleFromEnv } from '../outbox/retry-schedule';
 import { registerDlqCommands, table } from './dlq-command';
 
 // `loanhub queues`: the broker as operations see it, read from LOANHUB_AMQP_URL; unacked from the

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { connect, type Channel, type ChannelModel, type ConsumeMessage } from 'amqplib';
-import { CoreUnavailableError, type LoanInquiry } from '../adapters/core-port';
+import { CoreUnavailableError, type LoanInquiry } from '../domain/loan-inquiry';
 import { isCore, type Core } from '../domain/channel';
 import { formatAmount, isCurrency, parseMinorUnits } from '../domain/money';
 import type { Logger } from '../logging/logger';
+import type { InquiryClient } from './inquiry-client-port';
 import { redactUrl } from './rabbitmq-transport';
 
 // Debt inquiry over the broker when the API and the core adapters run in different processes: RPC with
@@ -18,11 +19,6 @@ interface Reply {
   readonly found: boolean;
   readonly loan?: { loanNumber: string; core: string; currency: string; amountDue: string; status: string };
   readonly error?: string;
-}
-
-export interface InquiryClient {
-  inquire(core: Core, loanNumber: string): Promise<LoanInquiry | null>;
-  close(): Promise<void>;
 }
 
 export function createRabbitMqInquiryClient(opts: { url: string; timeoutMs?: number; logger: Logger }): InquiryClient {

@@ -46,3 +46,30 @@ export function retryQueueDelays(retryDelaysMs: readonly number[]): number[] {
 function bucketOf(base: number, factor: number): number {
   return Math.max(1, Math.round(base * factor));
 }
+
+/**
+ * The RabbitMQ retry schedule when the environment overrides it (LOANHUB_AMQP_RETRY_DELAYS_MS as
+ * comma-separated milliseconds, LOANHUB_AMQP_DELIVERY_LIMIT); every process on one vhost must agree,
+ * since the delivery limit is a queue argument.
+ */
+export function retryScheduleFromEnv(env: NodeJS.ProcessEnv): { retryDelaysMs?: number[]; deliveryLimit?: number } {
+  const out: { retryDelaysMs?: number[]; deliveryLimit?: number } = {};
+  const delays = env.LOANHUB_AMQP_RETRY_DELAYS_MS;
+  if (delays) {
+    const list = delays.split(',').map((d) => d.trim());
+    if (list.some((d) => !/^\d{1,9}$/.test(d) || Number(d) < 1)) {
+      throw new Error(
+        `LOANHUB_AMQP_RETRY_DELAYS_MS must be comma-separated milliseconds, got ${JSON.stringify(delays)}`,
+      );
+    }
+    out.retryDelaysMs = list.map(Number);
+  }
+  const limit = env.LOANHUB_AMQP_DELIVERY_LIMIT;
+  if (limit) {
+    if (!/^\d{1,4}$/.test(limit) || Number(limit) < 1) {
+      throw new Error(`LOANHUB_AMQP_DELIVERY_LIMIT must be a whole number >= 1, got ${JSON.stringify(limit)}`);
+    }
+    out.deliveryLimit = Number(limit);
+  }
+  return out;
+}

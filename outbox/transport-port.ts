@@ -1,51 +1,12 @@
 import type { Core } from '../domain/channel';
+import type { CoreCommandMessage, CoreResultMessage } from '../domain/core-messages';
 
 // The port between the outbox relay / core consumers and whatever carries messages between them:
 // the in-process transport (embedded default) or RabbitMQ (LOANHUB_AMQP_URL). Delivery is at least
 // once; consumers are idempotent by payment id, so a redelivery never applies a payment twice.
-
-export const MESSAGE_SCHEMA_VERSION = 1;
-
-/** A command to a loan core, written to the outbox in the same transaction as the payment change. */
-export interface CoreCommandMessage {
-  readonly schemaVersion: typeof MESSAGE_SCHEMA_VERSION;
-  /** `${paymentId}:${type}`: stable across re-publishes, so duplicates are recognisable. */
-  readonly messageId: string;
-  readonly type: 'apply_payment' | 'reverse_payment';
-  readonly paymentId: string;
-  readonly core: Core;
-  readonly correlationId: string;
-  readonly timestamp: string;
-  /** W3C trace context of the request that caused the command. */
-  readonly traceparent?: string;
-  /** Amounts are decimal strings here; the message is JSON on the wire. */
-  readonly body: {
-    readonly loanNumber: string;
-    readonly amount: string;
-    readonly currency: string;
-    readonly receiptNumber: string;
-    readonly channel: string;
-    readonly businessDate: string;
-  };
-}
-
-/** What a core answered, carried back to the hub, which records it through the payment state machine. */
-export interface CoreResultMessage {
-  readonly schemaVersion: typeof MESSAGE_SCHEMA_VERSION;
-  readonly messageId: string;
-  readonly type: 'payment_applied' | 'payment_rejected' | 'reversal_applied' | 'reversal_rejected';
-  readonly paymentId: string;
-  readonly core: Core;
-  readonly correlationId: string;
-  readonly timestamp: string;
-  readonly traceparent?: string;
-  readonly body: {
-    readonly coreReference?: string;
-    readonly amountDueAfter?: string;
-    readonly reason?: string;
-    readonly detail?: string;
-  };
-}
+// The messages themselves are the hub's words (domain/core-messages.ts: payments/ writes them to the
+// outbox); re-exported here because they are what a transport carries.
+export { MESSAGE_SCHEMA_VERSION, type CoreCommandMessage, type CoreResultMessage } from '../domain/core-messages';
 
 export interface DeliveryInfo {
   /** 1 on the first delivery, growing with each retry or redelivery. */

@@ -6,21 +6,15 @@ import type { Channel, Core } from '../domain/channel';
 import { coreForLoan } from '../domain/core-routing';
 import { HubError } from '../domain/errors';
 import { newPaymentId, newReceiptNumber } from '../domain/ids';
-import { formatAmount, type Currency, type MinorUnits } from '../domain/money';
+import { formatAmount } from '../domain/money';
 import type { Payment } from '../domain/payment';
 import type { Logger } from '../logging/logger';
 import type { PaymentStore } from '../store/store-port';
 import { checkPaymentRequest } from './channel-rules';
 import { coreCommandRow } from './core-command';
+import type { PaymentRequest } from './payment-request';
 import { paymentEventRow } from './payment-event';
 import { toPaymentView } from './payment-view';
-
-export interface PaymentRequest {
-  readonly loanNumber: string;
-  readonly amount: MinorUnits;
-  readonly currency: Currency;
-  readonly channelReference: string;
-}
 
 export interface AcceptPaymentCommand {
   readonly channel: Channel;

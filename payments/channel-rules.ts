@@ -4,7 +4,7 @@ import { businessDateOf, localMinuteOf } from '../domain/business-date';
 import { HubError } from '../domain/errors';
 import { formatAmount, type Currency, type MinorUnits } from '../domain/money';
 import type { Payment } from '../domain/payment';
-import type { PaymentRequest } from './accept-payment';
+import type { PaymentRequest } from './payment-request';
 
 // The channel policy's rules for payments and reversals, each refusal with its own code. A request is
 // checked for every problem at once (a channel integrator fixes them in one round trip, STYLE habit 5).

@@ -1,6 +1,6 @@
 import { formatAmount } from '../domain/money';
 import type { Payment } from '../domain/payment';
-import { MESSAGE_SCHEMA_VERSION, type CoreCommandMessage } from '../outbox/transport-port';
+import { MESSAGE_SCHEMA_VERSION, type CoreCommandMessage } from '../domain/core-messages';
 import type { NewOutboxRow } from '../store/store-port';
 
 /** The outbox row that asks the payment's core to apply (or reverse) it. */

@@ -1,6 +1,6 @@
 import type { PaymentEvent } from '../domain/payment-state';
 import type { Logger } from '../logging/logger';
-import type { CoreResultMessage } from '../outbox/transport-port';
+import type { CoreResultMessage } from '../domain/core-messages';
 import type { PaymentStore } from '../store/store-port';
 import { paymentEventRow } from './payment-event';
 

@@ -2,7 +2,8 @@ import { loadBusinessCalendar } from '../config/business-calendar-file';
 import http, { type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
-import { createCoreAdapter, coreAdapterConfigFromEnv } from '../adapters/core-adapters';
+import { createCoreAdapter } from '../adapters/core-adapter-factory';
+import { coreAdapterConfigFromEnv } from '../adapters/core-adapters';
 import { createCoreCommandHandler } from '../adapters/core-consumer';
 import type { CoreAdapter, LoanInquiry } from '../adapters/core-port';
 import { startCoreSimulators, type CoreSimulator } from '../bank/cores/core-simulator-server';
@@ -21,6 +22,7 @@ import { createInProcessTransport } from '../outbox/in-process-transport';
 import { createOutboxRelay, type OutboxRelay } from '../outbox/outbox-relay';
 import { createRabbitMqInquiryClient, serveRabbitMqInquiries } from '../outbox/rabbitmq-inquiry';
 import { createRabbitMqTransport } from '../outbox/rabbitmq-transport';
+import { retryScheduleFromEnv } from '../outbox/retry-schedule';
 import type { Subscription, Transport } from '../outbox/transport-port';
 import { recordCoreResult } from '../payments/record-core-result';
 import { openHubStore, type OpenedStore } from '../store/open-store';
@@ -403,33 +405,6 @@ function closeServer(server: Server): Promise<void> {
     server.close(() => resolve());
     server.closeAllConnections();
   });
-}
-
-/**
- * The RabbitMQ retry schedule when the environment overrides it (LOANHUB_AMQP_RETRY_DELAYS_MS as
- * comma-separated milliseconds, LOANHUB_AMQP_DELIVERY_LIMIT); every process on one vhost must agree,
- * since the delivery limit is a queue argument.
- */
-export function retryScheduleFromEnv(env: NodeJS.ProcessEnv): { retryDelaysMs?: number[]; deliveryLimit?: number } {
-  const out: { retryDelaysMs?: number[]; deliveryLimit?: number } = {};
-  const delays = env.LOANHUB_AMQP_RETRY_DELAYS_MS;
-  if (delays) {
-    const list = delays.split(',').map((d) => d.trim());
-    if (list.some((d) => !/^\d{1,9}$/.test(d) || Number(d) < 1)) {
-      throw new Error(
-        `LOANHUB_AMQP_RETRY_DELAYS_MS must be comma-separated milliseconds, got ${JSON.stringify(delays)}`,
-      );
-    }
-    out.retryDelaysMs = list.map(Number);
-  }
-  const limit = env.LOANHUB_AMQP_DELIVERY_LIMIT;
-  if (limit) {
-    if (!/^\d{1,4}$/.test(limit) || Number(limit) < 1) {
-      throw new Error(`LOANHUB_AMQP_DELIVERY_LIMIT must be a whole number >= 1, got ${JSON.stringify(limit)}`);
-    }
-    out.deliveryLimit = Number(limit);
-  }
-  return out;
 }
 
 function trustProxyOf(value: string): string | number | boolean {

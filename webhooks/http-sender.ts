@@ -1,19 +1,10 @@
 import http from 'node:http';
 import https from 'node:https';
+import type { SendOutcome, WebhookSender } from './webhook-sender-port';
 
 // The HTTP leg of a delivery: one POST, no redirects followed (a 3xx is a failure, per Standard
 // Webhooks), one deadline for the whole exchange. Keep-alive agents keep a pool of connections per
 // receiver, which is what lets a few hundred deliveries be in flight without a handshake each.
-
-export type SendOutcome =
-  | { readonly kind: 'response'; readonly status: number; readonly retryAfter: string | null }
-  | { readonly kind: 'timeout'; readonly afterMs: number }
-  | { readonly kind: 'network'; readonly code: string };
-
-export interface WebhookSender {
-  send(url: URL, headers: Readonly<Record<string, string>>, body: string): Promise<SendOutcome>;
-  close(): void;
-}
 
 export interface HttpSenderOptions {
   /** Deadline for connect + request + response head (default 10 s). */

@@ -4,7 +4,8 @@ import type { Logger } from '../logging/logger';
 import type { PaymentEventMessage } from '../payments/payment-event';
 import type { Delivery, DeliveryResult, DeliveryStore, NewDelivery } from '../store/delivery-store-port';
 import type { OutboxRow, PaymentStore } from '../store/store-port';
-import { createHttpSender, type SendOutcome, type WebhookSender } from './http-sender';
+import { createHttpSender } from './http-sender';
+import type { SendOutcome, WebhookSender } from './webhook-sender-port';
 import {
   backoffDelayMs,
   DEFAULT_RETRY_SCHEDULE,

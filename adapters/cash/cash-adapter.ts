@@ -3,12 +3,12 @@ import { minorUnits, type MinorUnits } from '../../domain/money';
 import type { CoreHttpExchange, CoreHttpResponse, CoreOperation } from '../core-adapters';
 import {
   CoreUnavailableError,
-  type ApplyPaymentCommand,
+  type CorePaymentCommand,
   type CoreAdapter,
   type CoreOutcome,
   type CoreRejectReason,
   type LoanInquiry,
-  type ReversePaymentCommand,
+  type CoreReversalCommand,
 } from '../core-port';
 import { CASH_API_KEY_HEADER, CASH_PAYMENTS_PATH, cashLoanPath, cashReversalPath } from './cash-contract';
 import { centsFromJson, encodeCashJson } from './cash-json-codec';
@@ -133,7 +133,7 @@ export function createCashAdapter(exchange: CoreHttpExchange, apiKey: string): C
       const response = await exchange({ operation: 'inquiry', method: 'GET', path: cashLoanPath(loanNumber), headers });
       return mapCashInquiryAnswer(loanNumber, response);
     },
-    async applyPayment(command: ApplyPaymentCommand): Promise<CoreOutcome> {
+    async applyPayment(command: CorePaymentCommand): Promise<CoreOutcome> {
       const amountCents = centsForWire(command.amount);
       if (amountCents === undefined) return tooLarge;
       const response = await exchange({
@@ -150,7 +150,7 @@ export function createCashAdapter(exchange: CoreHttpExchange, apiKey: string): C
       });
       return mapCashPostingAnswer('payment', response);
     },
-    async reversePayment(command: ReversePaymentCommand): Promise<CoreOutcome> {
+    async reversePayment(command: CoreReversalCommand): Promise<CoreOutcome> {
       const amountCents = centsForWire(command.amount);
       if (amountCents === undefined) return tooLarge;
       const response = await exchange({

@@ -3,12 +3,12 @@ import { minorUnits, type MinorUnits } from '../../domain/money';
 import type { CoreHttpExchange, CoreHttpResponse, CoreOperation } from '../core-adapters';
 import {
   CoreUnavailableError,
-  type ApplyPaymentCommand,
+  type CorePaymentCommand,
   type CoreAdapter,
   type CoreOutcome,
   type CoreRejectReason,
   type LoanInquiry,
-  type ReversePaymentCommand,
+  type CoreReversalCommand,
 } from '../core-port';
 import { basicAuthorization, mortgageLoanPath, mortgagePaymentsPath, mortgageReversalPath } from './mortgage-contract';
 import { formatMortgageDecimal, parseMortgageDecimal } from './mortgage-decimal';
@@ -181,7 +181,7 @@ export function createMortgageAdapter(exchange: CoreHttpExchange, username: stri
       });
       return mapMortgageInquiryAnswer(loanNumber, response);
     },
-    async applyPayment(command: ApplyPaymentCommand): Promise<CoreOutcome> {
+    async applyPayment(command: CorePaymentCommand): Promise<CoreOutcome> {
       if (command.amount < 0n) return notOnThisWire;
       const response = await exchange({
         operation: 'payment',
@@ -196,7 +196,7 @@ export function createMortgageAdapter(exchange: CoreHttpExchange, username: stri
       });
       return mapMortgagePaymentAnswer(command.amount, response);
     },
-    async reversePayment(command: ReversePaymentCommand): Promise<CoreOutcome> {
+    async reversePayment(command: CoreReversalCommand): Promise<CoreOutcome> {
       if (command.amount < 0n) return notOnThisWire;
       const response = await exchange({
         operation: 'reversal',

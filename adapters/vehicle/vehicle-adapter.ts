@@ -2,12 +2,12 @@ import { minorUnits } from '../../domain/money';
 import type { CoreHttpExchange, CoreHttpResponse, CoreOperation } from '../core-adapters';
 import {
   CoreUnavailableError,
-  type ApplyPaymentCommand,
+  type CorePaymentCommand,
   type CoreAdapter,
   type CoreOutcome,
   type CoreRejectReason,
   type LoanInquiry,
-  type ReversePaymentCommand,
+  type CoreReversalCommand,
 } from '../core-port';
 import {
   VEHICLE_GATEWAY_PATH,
@@ -153,7 +153,7 @@ export function createVehicleAdapter(exchange: CoreHttpExchange, token: string):
       const response = await post('inquiry', envelope('INQ', { LoanId: loanNumber }));
       return mapVehicleInquiryAnswer(loanNumber, response);
     },
-    async applyPayment(command: ApplyPaymentCommand): Promise<CoreOutcome> {
+    async applyPayment(command: CorePaymentCommand): Promise<CoreOutcome> {
       const amount = amountField(command.amount);
       if (typeof amount !== 'string') return amount;
       const response = await post(
@@ -167,7 +167,7 @@ export function createVehicleAdapter(exchange: CoreHttpExchange, token: string):
       );
       return mapVehiclePostingAnswer('payment', command.paymentId, response);
     },
-    async reversePayment(command: ReversePaymentCommand): Promise<CoreOutcome> {
+    async reversePayment(command: CoreReversalCommand): Promise<CoreOutcome> {
       const amount = amountField(command.amount);
       if (typeof amount !== 'string') return amount;
       const response = await post(

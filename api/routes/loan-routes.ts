@@ -1,5 +1,5 @@
 import type { Router } from 'express';
-import type { LoanInquiry } from '../../adapters/core-port';
+import type { LoanInquiry } from '../../domain/loan-inquiry';
 import type { Core } from '../../domain/channel';
 import { coreForLoan, isLoanNumber } from '../../domain/core-routing';
 import { formatAmount } from '../../domain/money';

@@ -2,9 +2,9 @@ import {
   CORE_DEFAULT_URLS,
   CoreConfigError,
   coreAdapterConfigFromEnv,
-  createCoreAdapter,
   createCoreHttpExchange,
 } from '../../adapters/core-adapters';
+import { createCoreAdapter } from '../../adapters/core-adapter-factory';
 import { CoreUnavailableError } from '../../adapters/core-port';
 import { DEFAULT_SIMULATOR_PORTS } from '../../bank/cores/core-simulator-server';
 import { CORES } from '../../domain/channel';

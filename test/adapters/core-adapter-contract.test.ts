@@ -2,13 +2,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { createCoreAdapter, coreAdapterConfigFromEnv, type CoreAdapterConfig } from '../../adapters/core-adapters';
+import { createCoreAdapter } from '../../adapters/core-adapter-factory';
+import { coreAdapterConfigFromEnv, type CoreAdapterConfig } from '../../adapters/core-adapters';
 import {
   CoreUnavailableError,
-  type ApplyPaymentCommand,
+  type CorePaymentCommand,
   type CoreAdapter,
   type CoreOutcome,
-  type ReversePaymentCommand,
+  type CoreReversalCommand,
 } from '../../adapters/core-port';
 import { setSimulatorFault } from '../../bank/cores/core-faults';
 import { startCoreSimulator, type CoreSimulator } from '../../bank/cores/core-simulator-server';
@@ -42,7 +43,7 @@ function payment(
   value: MinorUnits,
   currency: Currency,
   paymentId = randomUUID(),
-): ApplyPaymentCommand {
+): CorePaymentCommand {
   return {
     paymentId,
     receiptNumber: `R-${paymentId.slice(0, 8)}`,
@@ -54,7 +55,7 @@ function payment(
   };
 }
 
-function reversal(of: ApplyPaymentCommand): ReversePaymentCommand {
+function reversal(of: CorePaymentCommand): CoreReversalCommand {
   return { paymentId: of.paymentId, loanNumber: of.loanNumber, amount: of.amount, currency: of.currency };
 }
 
