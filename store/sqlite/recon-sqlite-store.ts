@@ -19,7 +19,7 @@ import {
   type SettlementFileRecord,
   type Totals,
 } from '../recon-store-port';
-import { FIND_BREAKS, hubViewSql, PREPARE_SOURCES, SEVERITY_OF, WRITE_TOTALS } from './recon-matching-sql';
+import { reconStatements, SEVERITY_OF, SQLITE_RECON } from '../recon-matching-sql';
 
 // Reconciliation's tables in the hub's SQLite file, on the store's own connection (better-sqlite3 is
 // synchronous: each method body is one transaction). A run is one transaction: temp tables, matching
@@ -128,29 +128,11 @@ export function createSqliteReconStore(db: Database.Database): ReconStore {
 
   const insertRun = db.prepare(`INSERT INTO recon_runs (business_date, started_at, finished_at, status, open_breaks,
     new_breaks, closed_breaks, sources) VALUES (?, ?, ?, 'UNBALANCED', 0, 0, 0, '{}')`);
-  const countNewSql =
-    'SELECT COUNT(*) AS n FROM found f WHERE NOT EXISTS (SELECT 1 FROM recon_breaks b WHERE b.id = recon_break_id(@d, f.break_key))';
-  const severityCase = `CASE f.type ${BREAK_TYPES.map((t) => `WHEN '${t}' THEN '${SEVERITY_OF[t]}'`).join(' ')} END`;
-  const mergeFoundSql = `INSERT INTO recon_breaks (id, business_date, type, severity, status, break_key,
-      payment_id, channel, channel_reference, core, evidence, first_seen_run, last_seen_run)
-    SELECT recon_break_id(@d, f.break_key), @d, f.type, ${severityCase}, 'open', f.break_key, f.payment_id, f.channel,
-      f.channel_reference, f.core, f.evidence, @run, @run FROM found f WHERE true
-    ON CONFLICT (id) DO UPDATE SET evidence = excluded.evidence, last_seen_run = excluded.last_seen_run,
-      status = CASE WHEN recon_breaks.resolved_at IS NOT NULL THEN 'resolved' ELSE 'open' END,
-      closed_reason = NULL, closed_at = NULL`;
-  // A break the sources no longer show is closed with that reason; a resolution on it stays.
-  const closeGone = db.prepare(`UPDATE recon_breaks SET
-      status = CASE WHEN resolved_at IS NOT NULL THEN 'resolved' ELSE 'closed' END,
-      closed_reason = @reason, closed_at = @at
-    WHERE business_date = @d AND closed_at IS NULL AND last_seen_run < @run`);
   const countOpen = db.prepare(
     "SELECT COUNT(*) AS n FROM recon_breaks WHERE business_date = ? AND status = 'open' AND severity <> 'info'",
   );
-  const loadedSourcesSql = 'SELECT kind, name FROM loaded ORDER BY kind, name';
   const finishRun = db.prepare(`UPDATE recon_runs SET finished_at = ?, status = ?, open_breaks = ?, new_breaks = ?,
     closed_breaks = ?, sources = ? WHERE id = ?`);
-  const prepare = PREPARE_SOURCES.map((sql) => sql);
-  const findStatements = BREAK_TYPES.map((t) => ({ type: t, sql: FIND_BREAKS[t] }));
   const runById = db.prepare('SELECT * FROM recon_runs WHERE id = ?');
   const latestRun = db.prepare('SELECT * FROM recon_runs WHERE business_date = ? ORDER BY id DESC LIMIT 1');
   const runsBetween = db.prepare(`SELECT r.* FROM recon_runs r WHERE r.id IN (SELECT MAX(id) FROM recon_runs
@@ -168,42 +150,39 @@ export function createSqliteReconStore(db: Database.Database): ReconStore {
   const resolve = db.prepare(`UPDATE recon_breaks SET resolved_note = ?, resolved_by = ?, resolved_at = ?,
     status = CASE status WHEN 'open' THEN 'resolved' ELSE status END WHERE id = ?`);
 
+  /** Named parameters a statement uses, from those of the run (better-sqlite3 refuses unused ones). */
+  const used = (sql: string, params: Record<string, unknown>): Record<string, unknown> =>
+    Object.fromEntries(Object.entries(params).filter(([k]) => new RegExp(`@${k}\\b`).test(sql)));
+
   const run = db.transaction((o: RunOptions): ReconRun => {
-    for (const sql of prepare) {
-      if (sql === '@HUB_VIEW') db.exec(hubViewSql(o.businessDate));
-      else db.prepare(sql).run(sql.includes('@d') ? { d: o.businessDate } : {});
-    }
+    const sql = reconStatements(SQLITE_RECON, o.businessDate);
+    const runId = Number(insertRun.run(o.businessDate, o.at, o.at).lastInsertRowid);
     const params = {
       d: o.businessDate,
       cores: JSON.stringify(o.expectedCores),
       channels: JSON.stringify(o.expectedChannels),
+      run: runId,
+      at: o.at,
+      reason: `no longer found by run ${runId}: the sources agree now`,
     };
-    for (const s of findStatements) {
-      const sql = s.sql;
-      const used = Object.fromEntries(Object.entries(params).filter(([k]) => sql.includes(`@${k}`)));
-      db.prepare(sql).run(used);
-    }
-    const runId = Number(insertRun.run(o.businessDate, o.at, o.at).lastInsertRowid);
-    const fresh = Number((db.prepare(countNewSql).get({ d: o.businessDate }) as { n: bigint }).n);
-    db.prepare(mergeFoundSql).run({ d: o.businessDate, run: runId });
-    const closed = Number(
-      closeGone.run({
-        d: o.businessDate,
-        run: runId,
-        at: o.at,
-        reason: `no longer found by run ${runId}: the sources agree now`,
-      }).changes,
-    );
-    db.prepare(WRITE_TOTALS).run({ d: o.businessDate, run: runId });
+    const exec = (text: string): Database.RunResult => db.prepare(text).run(used(text, params));
+    for (const text of sql.prepare) exec(text);
+    for (const type of BREAK_TYPES) exec(sql.find[type]);
+    const fresh = Number((db.prepare(sql.countNew).get(used(sql.countNew, params)) as { n: bigint }).n);
+    exec(sql.merge);
+    const closed = Number(exec(sql.closeGone).changes);
+    exec(sql.totals);
     const open = Number((countOpen.get(o.businessDate) as { n: bigint }).n);
-    const loaded = db.prepare(loadedSourcesSql).all() as { kind: string; name: string }[];
+    const loaded = db.prepare('SELECT kind, name FROM loaded ORDER BY kind, name').all() as {
+      kind: string;
+      name: string;
+    }[];
     const sources = {
       cores: loaded.filter((l) => l.kind === 'core').map((l) => l.name),
       channels: loaded.filter((l) => l.kind === 'channel').map((l) => l.name),
     };
     finishRun.run(o.at, open === 0 ? 'BALANCED' : 'UNBALANCED', open, fresh, closed, JSON.stringify(sources), runId);
-    for (const t of ['found', 'rs', 'rs1', 'rc', 'rcp', 'rm', 'loaded']) db.prepare(`DROP TABLE temp.${t}`).run();
-    db.exec('DROP VIEW temp.hp');
+    for (const text of sql.drop) db.exec(text);
     return toRun(runById.get(runId) as RunRow);
   });
 
