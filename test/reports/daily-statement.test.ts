@@ -10,6 +10,7 @@ import { CSV_COLUMNS, renderStatementCsv } from '../../reports/daily-statement-c
 import { renderStatementHtml } from '../../reports/daily-statement-html';
 import { statementToJson } from '../../reports/daily-statement-json';
 import { startTestHub, type TestHub } from '../integration/hub-fixture';
+import { testStoreEnv } from '../store/contract/test-databases';
 import { expectedFigures, seedDay, type SeededDay } from './seed-day';
 
 // The daily consolidated statement of a day played through the API: every figure, per channel × core ×
@@ -118,6 +119,8 @@ describe('loanhub report daily', () => {
   beforeAll(() => {
     out = fs.mkdtempSync(path.join(os.tmpdir(), 'loanhub-report-'));
     process.env.LOANHUB_DATA_DIR = t.dataDir;
+    // the hub's own database: its SQLite file, or its PostgreSQL schema under LOANHUB_TEST_STORE=postgres
+    Object.assign(process.env, testStoreEnv(t.dataDir).env);
   });
   afterAll(() => {
     process.env = saved;
