@@ -21,7 +21,7 @@ import { createLogger } from '../logging/logger';
 import { createBatchDeps } from '../runtime/batch-runtime';
 import { serveBatchEndpoints } from '../runtime/batch-endpoints';
 import { parsePort } from './start-command';
-import { openSqliteStore } from '../store/sqlite/sqlite-store';
+import { openHubStore } from '../store/open-store';
 import type { BatchFile } from '../store/batch-store-port';
 import { createBatchMetrics } from '../metrics/batch-metrics';
 import { createHubMetrics } from '../metrics/hub-metrics';
@@ -78,7 +78,14 @@ async function withBatch<T>(
 ): Promise<T> {
   const config = loadConfig();
   const logger = createLogger({ level: process.env.LOANHUB_LOG_LEVEL ?? 'warn', destination: pino.destination(2) });
-  const store = openSqliteStore({ file: path.join(config.dataDir, 'hub.db') });
+  const store = (
+    await openHubStore({
+      dataDir: config.dataDir,
+      dbUrl: config.dbUrl,
+      poolMax: config.dbPoolMax,
+      ...(config.dbSchema !== undefined ? { schema: config.dbSchema } : {}),
+    })
+  ).store;
   const progress = ttyProgress();
   try {
     const ctx = createBatchDeps({ env: process.env, config, store, logger, progress });
@@ -372,7 +379,14 @@ export function registerBatchCommands(program: Command): void {
     .action(async (opts: { port?: number }) => {
       const config = loadConfig();
       const logger = createLogger({ level: config.logLevel });
-      const store = openSqliteStore({ file: path.join(config.dataDir, 'hub.db') });
+      const store = (
+        await openHubStore({
+          dataDir: config.dataDir,
+          dbUrl: config.dbUrl,
+          poolMax: config.dbPoolMax,
+          ...(config.dbSchema !== undefined ? { schema: config.dbSchema } : {}),
+        })
+      ).store;
       const metrics = createHubMetrics();
       const { deps, settings } = createBatchDeps({
         env: process.env,
