@@ -93,7 +93,12 @@ export function compileJsonLineFastPath(layout: Layout, options: JsonLineEncoder
   const consts: unknown[] = [];
   const constant = (v: unknown): string => `k[${consts.push(v) - 1}]`;
   const functions: string[] = [];
-  const locals = 'const { k, FU, SP, D, NP, PP } = h;';
+  // Tables and scratch as locals of each generated function (only those it uses): TurboFan checks
+  // them once per call instead of at every access through the closure.
+  const localsFor = (body: string): string => {
+    const used = ['k', 'A', 'FU', 'SP', 'D', 'NP', 'PP'].filter((name) => new RegExp(`\\b${name}\\b`).test(body));
+    return used.length === 0 ? '' : `const { ${used.join(', ')} } = h;`;
+  };
   const at = (rel: number): string => (rel === 0 ? 'p' : `p + ${rel}`);
   // Whether L[i...] holds these constant bytes (a key with its quotes and colon, punctuation):
   // four at a time through the line's DataView V (little-endian words), the rest one by one.
@@ -132,18 +137,24 @@ export function compileJsonLineFastPath(layout: Layout, options: JsonLineEncoder
           'for (;;) {',
           '  if (i >= e) return -1;',
           '  let c = L[i];',
-          '  if (c === 34) break;',
-          '  if (c < 0x80) { if (c < 32 || c === 92) return -1; i++; }',
-          '  else if (c >= 0xc2 && c <= 0xdf) { const c1 = L[i + 1]; if (i + 1 >= e || (c1 & 0xc0) !== 0x80) return -1; c = ((c & 0x1f) << 6) | (c1 & 0x3f); i += 2; }',
-          '  else if (c >= 0xe0 && c <= 0xef) {',
-          '    const c1 = L[i + 1]; const c2 = L[i + 2];',
-          '    if (i + 2 >= e || (c1 & 0xc0) !== 0x80 || (c2 & 0xc0) !== 0x80) return -1;',
-          '    c = ((c & 0x0f) << 12) | ((c1 & 0x3f) << 6) | (c2 & 0x3f);',
+          // Printable ASCII the code page has, in one lookup; the rest below.
+          '  let x = A[c];',
+          '  if (x >= 0) i++;',
+          '  else {',
+          '    if (c === 34) break;',
+          '    if (c < 0x80) return -1;',
+          '    if (c >= 0xc2 && c <= 0xdf) { const c1 = L[i + 1]; if (i + 1 >= e || (c1 & 0xc0) !== 0x80) return -1; c = ((c & 0x1f) << 6) | (c1 & 0x3f); i += 2; }',
+          '    else if (c >= 0xe0 && c <= 0xef) {',
+          '      const c1 = L[i + 1]; const c2 = L[i + 2];',
+          '      if (i + 2 >= e || (c1 & 0xc0) !== 0x80 || (c2 & 0xc0) !== 0x80) return -1;',
+          '      c = ((c & 0x0f) << 12) | ((c1 & 0x3f) << 6) | (c2 & 0x3f);',
           // Overlong forms and surrogates are not characters JSON.parse would read from UTF-8.
-          '    if (c < 0x800 || (c >= 0xd800 && c <= 0xdfff)) return -1;',
-          '    i += 3;',
-          '  } else return -1;',
-          `  const x = FU[c]; if (x < 0 || n === ${size}) return -1;`,
+          '      if (c < 0x800 || (c >= 0xd800 && c <= 0xdfff)) return -1;',
+          '      i += 3;',
+          '    } else return -1;',
+          '    x = FU[c]; if (x < 0) return -1;',
+          '  }',
+          `  if (n === ${size}) return -1;`,
           '  b[p + n] = x; n++;',
           '}',
           'i++;',
@@ -210,7 +221,7 @@ export function compileJsonLineFastPath(layout: Layout, options: JsonLineEncoder
   const nodeFunction = (n: LayoutNode, shared: boolean): string => {
     const index = functions.push('') - 1;
     const body = n.kind === 'field' ? fieldCode(n, shared) : groupCode(n.children, shared);
-    functions[index] = `function r${index}(L, V, i, e, b, p) {\n${locals}\n${body}\nreturn i;\n}`;
+    functions[index] = `function r${index}(L, V, i, e, b, p) {\n${localsFor(body)}\n${body}\nreturn i;\n}`;
     return `r${index}`;
   };
 
@@ -321,7 +332,7 @@ export function compileJsonLineFastPath(layout: Layout, options: JsonLineEncoder
     'const { via, same } = h;',
     ...functions,
     'function top(L, V, i, e, b, p) {',
-    locals,
+    localsFor(body),
     body,
     'return i;',
     '}',
@@ -330,6 +341,9 @@ export function compileJsonLineFastPath(layout: Layout, options: JsonLineEncoder
   ].join('\n');
   const helpers = {
     k: consts,
+    A: Int16Array.from({ length: 256 }, (_, c) =>
+      c >= 0x20 && c < 0x80 && c !== 0x22 && c !== 0x5c ? (page.fromUnicode[c] as number) : -1,
+    ),
     FU: page.fromUnicode,
     SP: page.space,
     D: new Uint8Array(64),
