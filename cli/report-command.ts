@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { OPS_CLIENT_ID, openEmbeddedIssuer } from '../api/auth/embedded-issuer';
 import { createChannelCatalogue } from '../channels/channel-catalogue';
+import { loadBusinessCalendar } from '../config/business-calendar-file';
 import { loadConfig } from '../config/config';
 import { businessDateOf } from '../domain/business-date';
 import { buildDailyStatement } from '../reports/daily-statement';
@@ -25,7 +26,11 @@ export function registerReportCommands(program: Command): void {
       'the daily consolidated statement: per channel, core and currency, payments accepted, applied, rejected, ' +
         'reversed, posted and post-rejected (count and amount), and the day’s net',
     )
-    .option('--date <YYYY-MM-DD>', 'business date (default: today in LOANHUB_TIME_ZONE)', parseDate)
+    .option(
+      '--date <YYYY-MM-DD>',
+      'business date (default: today in LOANHUB_TIME_ZONE, or the next business day)',
+      parseDate,
+    )
     .addOption(new Option('--format <format>', 'output format').choices(['csv', 'json', 'html']).default('csv'))
     .addOption(new Option('--delimiter <char>', 'CSV delimiter').choices([',', ';']).default(','))
     .option('--out <file>', 'write to this file (default: standard output)')
@@ -49,7 +54,7 @@ export function registerReportCommands(program: Command): void {
       });
       try {
         if (!store.reports) throw new Error(`the ${store.kind} store has no report queries`);
-        const date = opts.date ?? businessDateOf(new Date(), config.timeZone);
+        const date = opts.date ?? loadBusinessCalendar().onOrAfter(businessDateOf(new Date(), config.timeZone));
         const statement = await buildDailyStatement(store.reports, date);
         const text =
           opts.format === 'csv'

@@ -1,6 +1,7 @@
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import helmet from 'helmet';
 import type { ChannelCatalogue } from '../../channels/channel-catalogue';
+import type { BusinessCalendar } from '../../domain/business-calendar';
 import { businessDateOf } from '../../domain/business-date';
 import { HubError } from '../../domain/errors';
 import type { Logger } from '../../logging/logger';
@@ -27,6 +28,8 @@ export interface OpsDeps {
   readonly metrics: HubMetrics;
   readonly timeZone: string;
   readonly now: () => Date;
+  /** Without ?date= the page shows today's business date: a weekend or holiday shows the next business day. */
+  readonly calendar?: BusinessCalendar;
   readonly recon?: OpsReconProvider;
 }
 
@@ -67,7 +70,10 @@ export function createOpsRouter(deps: OpsDeps): Router {
     if (extra.length > 0)
       throw new HubError('unknown_query_parameter', `unknown query parameter ${extra[0]?.slice(0, 40)}`);
     const raw = req.query.date;
-    if (raw === undefined || raw === '') return businessDateOf(deps.now(), deps.timeZone);
+    if (raw === undefined || raw === '') {
+      const today = businessDateOf(deps.now(), deps.timeZone);
+      return deps.calendar ? deps.calendar.onOrAfter(today) : today;
+    }
     if (typeof raw !== 'string' || !isIsoDate(raw)) {
       throw new HubError('invalid_business_date', 'date must be a calendar date as YYYY-MM-DD');
     }

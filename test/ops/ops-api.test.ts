@@ -1,5 +1,6 @@
 import { OPS_CLIENT_ID } from '../../api/auth/embedded-issuer';
-import { api, startTestHub, type TestHub } from '../integration/hub-fixture';
+import { api, clockFrom, sampleReference, startTestHub, type TestHub } from '../integration/hub-fixture';
+import { randomUUID } from 'node:crypto';
 import { expectedFigures, seedDay, type SeededDay } from '../reports/seed-day';
 
 // The /ops endpoints: the page shell is public and carries no data; the panels and the JSON need an
@@ -163,5 +164,33 @@ describe('reconciliation on /ops (recon’s own engine, store.recon, where the s
     const panels = await api(`${t.url}/ops/panels?date=${day.businessDate}`, { token: opsToken });
     expect(panels.text).toContain(`data-status="UNBALANCED" data-open-breaks="${run.openBreaks}"`);
     expect(panels.text).toContain('<title>Open breaks by type</title>');
+  });
+});
+
+describe('the date /ops shows without ?date=', () => {
+  it('is today’s business date: on a Sunday, Monday’s, the date a payment made now gets', async () => {
+    const sunday = await startTestHub({}, clockFrom(Date.parse('2026-11-22T17:00:00Z')));
+    try {
+      const token = (await sunday.hub.issuer.issueToken(OPS_CLIENT_ID)).access_token;
+      const paid = await api(`${sunday.url}/v1/web/payments`, {
+        token: await sunday.token('web'),
+        body: {
+          loanNumber: '100000000001',
+          amount: '10.00',
+          currency: 'PEN',
+          channelReference: sampleReference('web'),
+        },
+        headers: { 'idempotency-key': randomUUID() },
+      });
+      expect(paid.status).toBe(201);
+      const payment = await sunday.hub.store?.getPayment(String(paid.json.paymentId));
+      expect(payment?.businessDate).toBe('2026-11-23');
+      const daily = await api(`${sunday.url}/ops/api/daily`, { token });
+      expect(daily.json.businessDate).toBe('2026-11-23');
+      const pen = (daily.json.totals as { currency: string; accepted: unknown }[]).find((l) => l.currency === 'PEN');
+      expect(pen?.accepted).toEqual({ count: 1, amount: '10.00' });
+    } finally {
+      await sunday.stop();
+    }
   });
 });
