@@ -6,7 +6,7 @@ import { createCoreAdapter } from '../adapters/core-adapter-factory';
 import { coreAdapterConfigFromEnv } from '../adapters/core-adapters';
 import { createCoreCommandHandler } from '../adapters/core-consumer';
 import type { CoreAdapter, LoanInquiry } from '../adapters/core-port';
-import { startCoreSimulators, type CoreSimulator } from '../bank/cores/core-simulator-server';
+import { simulatorPortEnvName, startCoreSimulators, type CoreSimulator } from '../bank/cores/core-simulator-server';
 import { withResilience } from '../adapters/resilient-core-adapter';
 import { createApiApp } from '../api/app';
 import { openEmbeddedIssuer, type EmbeddedIssuer } from '../api/auth/embedded-issuer';
@@ -188,7 +188,20 @@ export async function startHub(opts: StartHubOptions): Promise<RunningHub> {
     }
 
     const simulators = roles.simulators
-      ? await startCoreSimulators({ dataDir: config.dataDir, host: config.host, ports: config.corePorts, env })
+      ? await startCoreSimulators({
+          dataDir: config.dataDir,
+          host: config.host,
+          ports: config.corePorts,
+          // A default port nobody chose gives way when it is busy (two embedded hubs on one machine); a
+          // port set in its variable fails with a message naming that variable.
+          preferredOnly: CORES.filter((core) => !env[simulatorPortEnvName(core)]),
+          onPortTaken: ({ core, busyPort, url }) =>
+            logger.warn(
+              { core, busyPort, url },
+              `${core} core simulator: port ${busyPort} is in use, listening on ${url} instead (${simulatorPortEnvName(core)} chooses)`,
+            ),
+          env,
+        })
       : [];
     stack.push(async () => {
       await Promise.all(simulators.map((s) => s.close()));

@@ -194,6 +194,8 @@ export async function startCoreSimulator(core: Core, opts: StartCoreSimulatorOpt
     });
   } catch (err) {
     ledger.close();
+    const code: unknown = typeof err === 'object' && err !== null ? Reflect.get(err, 'code') : undefined;
+    if (code === 'EADDRINUSE') throw new SimulatorPortInUseError(core, host, opts.port ?? 0, { cause: err });
     throw err;
   }
   const address = server.address();
@@ -220,24 +222,66 @@ export async function startCoreSimulator(core: Core, opts: StartCoreSimulatorOpt
   });
 }
 
+/** LOANHUB_CORE_CASH_PORT, LOANHUB_CORE_MORTGAGE_PORT, LOANHUB_CORE_VEHICLE_PORT. */
+export function simulatorPortEnvName(core: Core): string {
+  return `LOANHUB_CORE_${core.toUpperCase()}_PORT`;
+}
+
+/** A simulator's port is taken by another process: the message says which variable chooses another. */
+export class SimulatorPortInUseError extends Error {
+  override readonly name = 'SimulatorPortInUseError';
+  readonly code = 'simulator_port_in_use';
+  constructor(
+    readonly core: Core,
+    readonly host: string,
+    readonly port: number,
+    options: { cause?: unknown } = {},
+  ) {
+    super(
+      `the ${core} core simulator cannot listen on ${host}:${port}: the port is in use (EADDRINUSE), ` +
+        `perhaps by another LoanHub on this machine; set ${simulatorPortEnvName(core)} to a free port ` +
+        `(0 takes any free one), or stop what holds it`,
+      options,
+    );
+  }
+}
+
+export interface StartCoreSimulatorsOptions {
+  readonly dataDir: string;
+  readonly host?: string;
+  /** Per core; 0 or absent takes any free port. */
+  readonly ports?: Partial<Record<Core, number>>;
+  /**
+   * Cores whose port is only a preference (a default nobody chose): when it is in use, the simulator takes
+   * a free port instead of failing, and `onPortTaken` is told. A port someone set fails with
+   * SimulatorPortInUseError naming its variable.
+   */
+  readonly preferredOnly?: readonly Core[];
+  readonly onPortTaken?: (event: { core: Core; busyPort: number; url: string }) => void;
+  readonly env?: NodeJS.ProcessEnv;
+}
+
 /** Starts the three simulators; stops any already started when one fails. */
-export async function startCoreSimulators(opts: {
-  dataDir: string;
-  host?: string;
-  ports?: Partial<Record<Core, number>>;
-  env?: NodeJS.ProcessEnv;
-}): Promise<CoreSimulator[]> {
+export async function startCoreSimulators(opts: StartCoreSimulatorsOptions): Promise<CoreSimulator[]> {
   const started: CoreSimulator[] = [];
+  const start = (core: Core, port: number): Promise<CoreSimulator> =>
+    startCoreSimulator(core, {
+      dataDir: opts.dataDir,
+      port,
+      ...(opts.host !== undefined ? { host: opts.host } : {}),
+      ...(opts.env !== undefined ? { env: opts.env } : {}),
+    });
   try {
     for (const core of CORES) {
-      started.push(
-        await startCoreSimulator(core, {
-          dataDir: opts.dataDir,
-          port: opts.ports?.[core] ?? 0,
-          ...(opts.host !== undefined ? { host: opts.host } : {}),
-          ...(opts.env !== undefined ? { env: opts.env } : {}),
-        }),
-      );
+      const port = opts.ports?.[core] ?? 0;
+      try {
+        started.push(await start(core, port));
+      } catch (err) {
+        if (!(err instanceof SimulatorPortInUseError) || !opts.preferredOnly?.includes(core)) throw err;
+        const sim = await start(core, 0);
+        started.push(sim);
+        opts.onPortTaken?.({ core, busyPort: port, url: sim.url });
+      }
     }
     return started;
   } catch (err) {
@@ -245,8 +289,3 @@ export async function startCoreSimulators(opts: {
     throw err;
   }
 }
-
-/**
- * Current balances of every seeded loan as the simulators persisted them; a core with no database yet
- * answers its seeds. Opens the files without creating them, so it is safe while simulators run.
- */
