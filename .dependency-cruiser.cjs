@@ -176,3 +176,6 @@ module.exports = {
     reporterOptions: { text: { highlightFocused: true } },
   },
 };
+
+// The folder list, for test/architecture/layers.test.ts (not enumerable: not part of the configuration).
+Object.defineProperty(module.exports, 'HUB', { value: HUB, enumerable: false });
