@@ -85,7 +85,7 @@ export const POSTGRES_RECON: ReconDialect = {
   index: (_name, table, cols) => `CREATE INDEX ON ${table} (${cols})`,
   hub: (d) => `CREATE TEMP TABLE hp ON COMMIT DROP AS SELECT * FROM payments WHERE business_date = '${checkedDate(d)}'`,
   breakId: (d, key) =>
-    `'BRK-' || replace(${d}, '-', '') || '-' || upper(substr(encode(sha256(convert_to(${d} || '|' || ${key}, 'UTF8')), 'hex'), 1, 10))`,
+    `'BRK-' || replace(CAST(${d} AS text), '-', '') || '-' || upper(substr(encode(sha256(convert_to(CAST(${d} AS text) || '|' || ${key}, 'UTF8')), 'hex'), 1, 10))`,
   clear: [],
   drop: [],
 };

@@ -7,6 +7,7 @@ import { PG_MIGRATIONS, pgMigrationStatus } from './postgres/pg-migrations';
 import { openPgDatabase } from './postgres/pg-pool';
 import { BATCH_MIGRATIONS } from './sqlite/batch-migrations';
 import { DEAD_LETTER_MIGRATIONS } from './sqlite/dead-letter-migrations';
+import { RECON_MIGRATIONS } from './sqlite/recon-migrations';
 import { MIGRATIONS } from './sqlite/sqlite-migrations';
 import { WEBHOOK_MIGRATIONS } from './sqlite/webhook-migrations';
 
@@ -26,6 +27,7 @@ const SQLITE_MIGRATIONS: readonly Migration[] = [
   ...WEBHOOK_MIGRATIONS,
   ...BATCH_MIGRATIONS,
   ...DEAD_LETTER_MIGRATIONS,
+  ...RECON_MIGRATIONS,
 ];
 
 function whereOf(loc: StoreLocation): string {

@@ -90,7 +90,7 @@ export interface PaymentStore {
   readonly kind: 'sqlite' | 'postgres' | 'mssql';
   /** The mainframe files' tables, in the same database. */
   readonly batch: BatchStore;
-  /** Reconciliation's tables (settlement files, core extracts, runs, breaks), in the same database (SQLite now). */
+  /** Reconciliation's tables (settlement files, core extracts, runs, breaks), in the same database. */
   readonly recon?: ReconStore;
   /** The confirmation webhooks' deliveries, in the same database (they consume `payment.event` outbox rows). */
   readonly deliveries: DeliveryStore;

@@ -1,5 +1,6 @@
 import type { PoolClient } from 'pg';
 import { assertNotNewer, unknownVersions, type Migration } from '../schema-version';
+import { RECON_PG_MIGRATIONS } from './recon-pg-migrations';
 
 // The hub's tables on PostgreSQL, with the same version numbers as the SQLite migrations (1..99 the hub,
 // 101+ webhooks, 201+ batch, 301+ dead letters), so one number names one schema step on both.
@@ -213,6 +214,7 @@ export const PG_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX dead_letters_by_id ON dead_letters (id);
     `,
   },
+  ...RECON_PG_MIGRATIONS,
 ];
 
 export interface MigrationStatus {

@@ -16,6 +16,7 @@ import type {
   RecordEventOutcome,
 } from '../store-port';
 import { createPgBatchStore } from './pg-batch-store';
+import { createPgReconStore } from './recon-pg-store';
 import { createPgDeliveryStore } from './pg-delivery-store';
 import { createPgReportStore } from './pg-report-store';
 import { migratePg } from './pg-migrations';
@@ -297,6 +298,7 @@ export async function openPgStore(opts: PgStoreOptions): Promise<PaymentStore & 
     kind: 'postgres' as const,
     db,
     batch: createPgBatchStore(db),
+    recon: createPgReconStore(db),
     deliveries: createPgDeliveryStore(db),
     reports: createPgReportStore(db),
     acceptPayment,

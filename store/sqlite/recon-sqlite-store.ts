@@ -1,85 +1,35 @@
 import crypto from 'node:crypto';
 import type Database from 'better-sqlite3';
-import { isChannel, isCore, type Channel, type Core } from '../../domain/channel';
+import type { Channel, Core } from '../../domain/channel';
 import { isCurrency } from '../../domain/money';
 import {
-  BREAK_STATUSES,
   BREAK_TYPES,
-  RECON_SOURCES,
   type BreakFilter,
-  type BreakStatus,
-  type BreakType,
   type CoreExtractLine,
   type NewSettlementLine,
   type ReconBreak,
   type ReconRun,
-  type ReconSource,
   type ReconStore,
   type RunOptions,
-  type SettlementFileRecord,
   type Totals,
 } from '../recon-store-port';
-import { reconStatements, SEVERITY_OF, SQLITE_RECON } from '../recon-matching-sql';
+import { reconStatements, SQLITE_RECON } from '../recon-matching-sql';
+import {
+  asBreakStatus,
+  asBreakType,
+  toBreak,
+  toFile,
+  toRun,
+  toTotals,
+  type BreakRow,
+  type RunRow,
+  type SettlementFileRow,
+  type TotalsRow,
+} from '../recon-rows';
 
 // Reconciliation's tables in the hub's SQLite file, on the store's own connection (better-sqlite3 is
 // synchronous: each method body is one transaction). A run is one transaction: temp tables, matching
 // joins, the merge of breaks and the totals.
-
-interface SettlementFileRow {
-  id: bigint;
-  channel: string;
-  business_date: string;
-  file_name: string;
-  sha256: string;
-  size_bytes: bigint;
-  lines: bigint;
-  good_lines: bigint;
-  bad_lines: bigint;
-  problems: string;
-  imported_at: string;
-  superseded_by: bigint | null;
-}
-
-interface RunRow {
-  id: bigint;
-  business_date: string;
-  started_at: string;
-  finished_at: string;
-  status: string;
-  open_breaks: bigint;
-  new_breaks: bigint;
-  closed_breaks: bigint;
-  sources: string;
-}
-
-interface BreakRow {
-  id: string;
-  business_date: string;
-  type: string;
-  severity: string;
-  status: string;
-  payment_id: string | null;
-  channel: string | null;
-  channel_reference: string | null;
-  core: string | null;
-  evidence: string;
-  first_seen_run: bigint;
-  last_seen_run: bigint;
-  resolved_note: string | null;
-  resolved_by: string | null;
-  resolved_at: string | null;
-  closed_reason: string | null;
-  closed_at: string | null;
-}
-
-interface TotalsRow {
-  source: string;
-  channel: string;
-  core: string;
-  currency: string;
-  count: bigint;
-  amount_minor: bigint;
-}
 
 /** A break's id: the same date and key give the same id on every run (and on every database). */
 export function breakId(businessDate: string, key: string): string {
@@ -358,86 +308,4 @@ export function createSqliteReconStore(db: Database.Database): ReconStore {
       })(),
   };
   return Object.freeze(store);
-}
-
-function toFile(r: SettlementFileRow): SettlementFileRecord {
-  if (!isChannel(r.channel)) throw new Error(`settlement file ${r.id} has an unknown channel ${r.channel}`);
-  return {
-    id: Number(r.id),
-    channel: r.channel,
-    businessDate: r.business_date,
-    fileName: r.file_name,
-    sha256: r.sha256,
-    sizeBytes: Number(r.size_bytes),
-    lines: Number(r.lines),
-    goodLines: Number(r.good_lines),
-    badLines: Number(r.bad_lines),
-    problems: JSON.parse(r.problems) as string[],
-    importedAt: r.imported_at,
-    supersededBy: r.superseded_by === null ? null : Number(r.superseded_by),
-  };
-}
-
-function toRun(r: RunRow): ReconRun {
-  const sources = JSON.parse(r.sources) as { cores?: string[]; channels?: string[] };
-  return {
-    id: Number(r.id),
-    businessDate: r.business_date,
-    startedAt: r.started_at,
-    finishedAt: r.finished_at,
-    status: r.status === 'BALANCED' ? 'BALANCED' : 'UNBALANCED',
-    openBreaks: Number(r.open_breaks),
-    newBreaks: Number(r.new_breaks),
-    closedBreaks: Number(r.closed_breaks),
-    sources: { cores: (sources.cores ?? []).filter(isCore), channels: (sources.channels ?? []).filter(isChannel) },
-  };
-}
-
-function toTotals(r: TotalsRow): Totals {
-  if (!(RECON_SOURCES as readonly string[]).includes(r.source) || !isCurrency(r.currency)) {
-    throw new Error(`recon totals row has an unknown source or currency: ${r.source} ${r.currency}`);
-  }
-  return {
-    source: r.source as ReconSource,
-    channel: isChannel(r.channel) ? r.channel : 'unknown',
-    core: isCore(r.core) ? r.core : 'unknown',
-    currency: r.currency,
-    count: Number(r.count),
-    amount: BigInt(r.amount_minor),
-  };
-}
-
-function asBreakType(t: string): BreakType {
-  if (!(BREAK_TYPES as readonly string[]).includes(t)) throw new Error(`unknown break type ${t}`);
-  return t as BreakType;
-}
-
-function asBreakStatus(s: string): BreakStatus {
-  if (!(BREAK_STATUSES as readonly string[]).includes(s)) throw new Error(`unknown break status ${s}`);
-  return s as BreakStatus;
-}
-
-function toBreak(r: BreakRow): ReconBreak {
-  const raw = JSON.parse(r.evidence) as Record<string, unknown>;
-  const evidence: Partial<Record<ReconSource, unknown>> = {};
-  for (const s of RECON_SOURCES) if (raw[s] !== null && raw[s] !== undefined) evidence[s] = raw[s];
-  const type = asBreakType(r.type);
-  return {
-    id: r.id,
-    businessDate: r.business_date,
-    type,
-    severity: SEVERITY_OF[type],
-    status: asBreakStatus(r.status),
-    paymentId: r.payment_id,
-    channel: isChannel(r.channel) ? r.channel : null,
-    channelReference: r.channel_reference,
-    core: isCore(r.core) ? r.core : null,
-    evidence,
-    firstSeenRun: Number(r.first_seen_run),
-    lastSeenRun: Number(r.last_seen_run),
-    resolution:
-      r.resolved_at !== null ? { note: r.resolved_note ?? '', by: r.resolved_by ?? '', at: r.resolved_at } : null,
-    closedReason: r.closed_reason,
-    closedAt: r.closed_at,
-  };
 }

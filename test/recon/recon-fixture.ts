@@ -9,6 +9,7 @@ import type { PaymentEvent } from '../../domain/payment-state';
 import { openSqliteStore } from '../../store/sqlite/sqlite-store';
 import type { PaymentStore } from '../../store/store-port';
 import type { ReconStore } from '../../store/recon-store-port';
+import type { TestDatabase } from '../store/contract/test-databases';
 
 // A hub store in a temporary data dir, and payments written the way the hub writes them: accepted
 // through acceptPayment, then moved by recordEvent (core applied, reversal, mainframe results).
@@ -18,6 +19,23 @@ export interface ReconFixture {
   readonly store: PaymentStore;
   readonly recon: ReconStore;
   close(): Promise<void>;
+}
+
+/** The same fixture on a database of the contract list (a fresh SQLite file, or a fresh PostgreSQL schema). */
+export async function openFixtureOn(database: TestDatabase, prefix: string): Promise<ReconFixture> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `loanhub-${prefix}-`));
+  const opened = await database.open();
+  const recon = opened.store.recon;
+  if (!recon) throw new Error(`the ${database.name} store has no recon tables`);
+  return {
+    dir,
+    store: opened.store,
+    recon,
+    close: async () => {
+      await opened.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 export function openFixture(prefix: string): ReconFixture {
