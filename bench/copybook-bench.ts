@@ -50,17 +50,29 @@ const sampler = setInterval(() => {
 interface Row {
   readonly name: string;
   readonly seconds: number;
+  /** This process's user + system CPU time for the phase (beside wall time: shows a busy machine). */
+  readonly cpuSeconds: number;
   readonly records: number;
   readonly bytes: number;
   readonly peakRss: number;
 }
 
+let phaseCpu = process.cpuUsage();
+
+/** A phase's start: wall clock returned, CPU usage kept for row(). */
+function start(): bigint {
+  phaseCpu = process.cpuUsage();
+  return process.hrtime.bigint();
+}
+
 function row(name: string, started: bigint, records: number, bytes: number, rssBefore: number): Row {
+  const cpu = process.cpuUsage(phaseCpu);
   const rss = process.memoryUsage().rss;
   peakRss = Math.max(peakRss, rss);
   const r = {
     name,
     seconds: Number(process.hrtime.bigint() - started) / 1e9,
+    cpuSeconds: (cpu.user + cpu.system) / 1e6,
     records,
     bytes,
     peakRss: Math.max(phasePeak, rss, rssBefore),
@@ -152,7 +164,7 @@ async function main(): Promise<void> {
       {
         const rss = process.memoryUsage().rss;
         phasePeak = rss;
-        const t = process.hrtime.bigint();
+        const t = start();
         const w = await openAtomicFile(dataFile);
         let n = 0;
         for await (const line of createInterface({ input: jsonlSource(), crlfDelay: Infinity })) {
@@ -168,7 +180,7 @@ async function main(): Promise<void> {
       {
         const rss = process.memoryUsage().rss;
         phasePeak = rss;
-        const t = process.hrtime.bigint();
+        const t = start();
         const w = await openAtomicFile(dataFile);
         let n = 0;
         for await (const { buf, ranges } of splitLines(jsonlSource())) {
@@ -189,7 +201,7 @@ async function main(): Promise<void> {
       {
         const rss = process.memoryUsage().rss;
         phasePeak = rss;
-        const t = process.hrtime.bigint();
+        const t = start();
         const w = await openAtomicFile(dataFile);
         for (let i = 0; i < RECORDS; i++) {
           const pending = w.write(encoder.encode(samples[i % samples.length]));
@@ -207,7 +219,7 @@ async function main(): Promise<void> {
         for (let b = 0; b < 256; b++) table[b] = (page.toUnicode[b] ?? 0) & 0xff;
         const rss = process.memoryUsage().rss;
         phasePeak = rss;
-        const t = process.hrtime.bigint();
+        const t = start();
         let bytes = 0;
         let check = 0;
         const out = Buffer.allocUnsafe(1 << 20);
@@ -224,7 +236,7 @@ async function main(): Promise<void> {
       {
         const rss = process.memoryUsage().rss;
         phasePeak = rss;
-        const t = process.hrtime.bigint();
+        const t = start();
         let n = 0;
         let chars = 0;
         for await (const chunk of createReadStream(dataFile, { highWaterMark: 1 << 20 })) {
@@ -241,7 +253,7 @@ async function main(): Promise<void> {
       {
         const rss = process.memoryUsage().rss;
         phasePeak = rss;
-        const t = process.hrtime.bigint();
+        const t = start();
         let n = 0;
         let bad = 0;
         for await (const batch of decodeRecordBatches(createReadStream(dataFile, { highWaterMark: 1 << 20 }), decoder, {
@@ -260,7 +272,7 @@ async function main(): Promise<void> {
       {
         const rss = process.memoryUsage().rss;
         phasePeak = rss;
-        const t = process.hrtime.bigint();
+        const t = start();
         let n = 0;
         let chars = 0;
         for await (const batch of decodeRecordBatches(createReadStream(dataFile, { highWaterMark: 1 << 20 }), decoder, {
@@ -283,7 +295,7 @@ async function main(): Promise<void> {
         if (writer === undefined) throw new Error('no JSON line writer for the bench copybook');
         const rss = process.memoryUsage().rss;
         phasePeak = rss;
-        const t = process.hrtime.bigint();
+        const t = start();
         let n = 0;
         let out = 0;
         for await (const batch of decodeJsonLines(
@@ -324,14 +336,14 @@ async function main(): Promise<void> {
     `copybook benchmark: ${fmt(RECORDS)} records x ${layout.size} bytes (${((RECORDS * layout.size) / 1e6).toFixed(0)} MB), code page 037, Node ${process.version}, best of ${RUNS} runs\n\n`,
   );
   process.stdout.write(
-    '| run | records/s | MB/s | vs table | seconds | peak RSS MB |\n| --- | ---: | ---: | ---: | ---: | ---: |\n',
+    '| run | records/s | MB/s | vs table | seconds | CPU s | peak RSS MB |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n',
   );
   for (const r of rows) {
     const mbs = r.bytes / 1e6 / r.seconds;
     const ratio =
       base === undefined ? '' : `${((r.records / r.seconds / (base.records / base.seconds)) * 100).toFixed(0)}%`;
     process.stdout.write(
-      `| ${r.name} | ${fmt(r.records / r.seconds)} | ${mbs.toFixed(1)} | ${ratio} | ${r.seconds.toFixed(2)} | ${(r.peakRss / 1e6).toFixed(0)} |\n`,
+      `| ${r.name} | ${fmt(r.records / r.seconds)} | ${mbs.toFixed(1)} | ${ratio} | ${r.seconds.toFixed(2)} | ${r.cpuSeconds.toFixed(2)} | ${(r.peakRss / 1e6).toFixed(0)} |\n`,
     );
   }
   process.stdout.write(`\npeak RSS over the whole run: ${(peakRss / 1e6).toFixed(0)} MB\n`);
