@@ -1,7 +1,15 @@
 import path from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { CORE_DEFAULT_URLS, coreUrlEnvName } from '../adapters/core-adapters';
-import { FAULT_MODES, getSimulatorFault, setSimulatorFault, type FaultMode } from '../bank/cores/core-faults';
+import {
+  FAULT_MODES,
+  clearExtractFaults,
+  getSimulatorFault,
+  listExtractFaults,
+  setExtractFault,
+  setSimulatorFault,
+  type FaultMode,
+} from '../bank/cores/core-faults';
 import { DEFAULT_SIMULATOR_PORTS, startCoreSimulators } from '../bank/cores/core-simulator-server';
 import { CORES, isCore, type Core } from '../domain/channel';
 import { registerSimulateMainframe } from './simulate-mainframe-command';
@@ -55,6 +63,23 @@ interface CoresOptions {
   cashPort?: number;
   mortgagePort?: number;
   vehiclePort?: number;
+}
+
+interface ExtractFaultOptions {
+  core: Core;
+  duplicate?: string;
+  drop?: string;
+  payment?: string;
+  amount?: string;
+  clear?: boolean;
+  url?: string;
+}
+
+/** The simulator's URL for a core: --url, else $LOANHUB_CORE_<CORE>_URL, else the default port. */
+function simulatorUrl(core: Core, url: string | undefined): string {
+  const chosen = url ?? process.env[coreUrlEnvName(core)] ?? CORE_DEFAULT_URLS[core];
+  if (!URL.canParse(chosen)) throw new Error(`--url ${JSON.stringify(chosen)} is not a URL`);
+  return chosen;
 }
 
 interface FaultOptions {
@@ -136,6 +161,56 @@ export function registerSimulateCommands(program: Command): void {
         throw new Error(`could not set the fault on the ${opts.core} simulator at ${url}: ${reasonOf(cause)}`, {
           cause,
         });
+      }
+    });
+
+  simulate
+    .command('extract-fault')
+    .description(
+      "plant a difference in a running core simulator's daily extract (reconciliation drills): a payment " +
+        'listed twice, left out, or with another amount; the ledger itself is untouched',
+    )
+    .addOption(new Option('--core <core>', 'which core').choices([...CORES]).makeOptionMandatory())
+    .option('--duplicate <paymentId>', 'list the payment twice (as a core that applied it twice)')
+    .option('--drop <paymentId>', 'leave the payment out of the extract')
+    .option('--payment <paymentId>', 'with --amount: the payment whose amount the extract changes')
+    .option('--amount <decimal>', 'with --payment: the amount the extract shows instead, e.g. 125.50')
+    .option('--clear', 'take every extract fault of this core away')
+    .option('--url <url>', 'simulator base URL (default $LOANHUB_CORE_<CORE>_URL or http://127.0.0.1:818x)')
+    .addHelpText(
+      'after',
+      '\nWith none of --duplicate, --drop, --payment/--amount, --clear: prints the faults planted now (JSON).',
+    )
+    .action(async (opts: ExtractFaultOptions) => {
+      const url = simulatorUrl(opts.core, opts.url);
+      const chosen = [opts.duplicate, opts.drop, opts.payment, opts.clear].filter((v) => v !== undefined).length;
+      if (chosen > 1)
+        throw new InvalidArgumentError('give one of --duplicate, --drop, --payment with --amount, --clear');
+      if ((opts.payment === undefined) !== (opts.amount === undefined)) {
+        throw new InvalidArgumentError('--payment and --amount go together');
+      }
+      try {
+        const current = await listExtractFaults(url);
+        if (current.core !== opts.core) {
+          throw new Error(`that simulator is the ${current.core} core, not ${opts.core}; nothing changed`);
+        }
+        let listing = current;
+        if (opts.clear) listing = await clearExtractFaults(url);
+        else if (opts.duplicate !== undefined) {
+          listing = await setExtractFault(url, { action: 'duplicate', paymentId: opts.duplicate });
+        } else if (opts.drop !== undefined)
+          listing = await setExtractFault(url, { action: 'drop', paymentId: opts.drop });
+        else if (opts.payment !== undefined && opts.amount !== undefined) {
+          listing = await setExtractFault(url, { action: 'amount', paymentId: opts.payment, amount: opts.amount });
+        }
+        process.stdout.write(`${JSON.stringify(listing)}\n`);
+      } catch (cause) {
+        throw new Error(
+          `could not change the extract faults of the ${opts.core} simulator at ${url}: ${reasonOf(cause)}`,
+          {
+            cause,
+          },
+        );
       }
     });
 }

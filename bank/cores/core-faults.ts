@@ -158,7 +158,18 @@ export function applyExtractFaults(
   });
 }
 
-async function adminCall(baseUrl: string, method: string, body: unknown, timeoutMs: number): Promise<unknown> {
+/** What /_admin/extract-fault answers: the core and every fault planted now (amounts as decimal strings). */
+export interface ExtractFaultListing {
+  readonly core: string;
+  readonly faults: readonly Readonly<Record<string, string>>[];
+}
+
+async function adminCall(
+  baseUrl: string,
+  method: string,
+  body: unknown,
+  timeoutMs: number,
+): Promise<ExtractFaultListing> {
   const response = await fetch(new URL('/_admin/extract-fault', baseUrl), {
     method,
     ...(body !== undefined ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) } : {}),
@@ -168,11 +179,20 @@ async function adminCall(baseUrl: string, method: string, body: unknown, timeout
   if (response.status !== 200) {
     throw new Error(`simulator at ${baseUrl} refused (HTTP ${response.status}): ${text.slice(0, 200)}`);
   }
+  let parsed: unknown;
   try {
-    return JSON.parse(text);
+    parsed = JSON.parse(text);
   } catch (cause) {
     throw new Error(`simulator at ${baseUrl} answered something that is not JSON`, { cause });
   }
+  const core: unknown = typeof parsed === 'object' && parsed !== null ? Reflect.get(parsed, 'core') : undefined;
+  const faults: unknown = typeof parsed === 'object' && parsed !== null ? Reflect.get(parsed, 'faults') : undefined;
+  const isEntry = (f: unknown): f is Record<string, string> =>
+    typeof f === 'object' && f !== null && Object.values(f).every((v) => typeof v === 'string');
+  if (typeof core !== 'string' || !Array.isArray(faults) || !faults.every(isEntry)) {
+    throw new Error(`simulator at ${baseUrl} answered an unexpected body`);
+  }
+  return { core, faults };
 }
 
 /**
@@ -185,11 +205,16 @@ export async function setExtractFault(
     | { readonly action: 'duplicate' | 'drop'; readonly paymentId: string }
     | { readonly action: 'amount'; readonly paymentId: string; readonly amount: string },
   timeoutMs = 5_000,
-): Promise<void> {
-  await adminCall(baseUrl, 'POST', fault, timeoutMs);
+): Promise<ExtractFaultListing> {
+  return adminCall(baseUrl, 'POST', fault, timeoutMs);
+}
+
+/** The extract faults planted now (`GET /_admin/extract-fault`). */
+export async function listExtractFaults(baseUrl: string, timeoutMs = 5_000): Promise<ExtractFaultListing> {
+  return adminCall(baseUrl, 'GET', undefined, timeoutMs);
 }
 
 /** Takes every extract fault away (`DELETE /_admin/extract-fault`): the extract says again what the core did. */
-export async function clearExtractFaults(baseUrl: string, timeoutMs = 5_000): Promise<void> {
-  await adminCall(baseUrl, 'DELETE', undefined, timeoutMs);
+export async function clearExtractFaults(baseUrl: string, timeoutMs = 5_000): Promise<ExtractFaultListing> {
+  return adminCall(baseUrl, 'DELETE', undefined, timeoutMs);
 }

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
-import { getSimulatorFault, setSimulatorFault } from '../../bank/cores/core-faults';
+import { getSimulatorFault, listExtractFaults, setSimulatorFault } from '../../bank/cores/core-faults';
 import { startCoreSimulator, type CoreSimulator } from '../../bank/cores/core-simulator-server';
 import { registerSimulateCommands } from '../../cli/simulate-command';
 
@@ -148,5 +148,60 @@ describe('loanhub simulate cores', () => {
     await expect(run(program().program, ['simulate', 'cores', '--cash-port', '70000'])).rejects.toBeInstanceOf(
       CommanderError,
     );
+  });
+});
+
+describe('loanhub simulate extract-fault', () => {
+  let dataDir: string;
+  let cash: CoreSimulator;
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'loanhub-cli-extract-'));
+    cash = await startCoreSimulator('cash', { dataDir, env: {} });
+  });
+  afterAll(async () => {
+    await cash.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  async function cli(args: string[]): Promise<unknown> {
+    const stdout = captureStdout();
+    try {
+      await run(program().program, ['simulate', 'extract-fault', '--core', 'cash', '--url', cash.url, ...args]);
+      return JSON.parse(stdout.lines());
+    } finally {
+      stdout.restore();
+    }
+  }
+
+  test('plants, lists and clears the faults of a running simulator, amounts as decimal strings', async () => {
+    await cli(['--duplicate', 'pay-1']);
+    await cli(['--drop', 'pay-2']);
+    expect(await cli(['--payment', 'pay-3', '--amount', '12.50'])).toEqual({
+      core: 'cash',
+      faults: [
+        { action: 'duplicate', paymentId: 'pay-1' },
+        { action: 'drop', paymentId: 'pay-2' },
+        { action: 'amount', paymentId: 'pay-3', amount: '12.50' },
+      ],
+    });
+    expect(await listExtractFaults(cash.url)).toEqual(expect.objectContaining({ faults: expect.any(Array) }));
+    expect(await cli([])).toEqual(expect.objectContaining({ core: 'cash' }));
+    expect(await cli(['--clear'])).toEqual({ core: 'cash', faults: [] });
+  });
+
+  test('refuses half a request, a float-looking amount the simulator rejects, and another core at that URL', async () => {
+    await expect(cli(['--payment', 'pay-4'])).rejects.toBeInstanceOf(CommanderError);
+    await expect(cli(['--drop', 'pay-4', '--clear'])).rejects.toBeInstanceOf(CommanderError);
+    await expect(cli(['--payment', 'pay-4', '--amount', '1e3'])).rejects.toThrow(/HTTP 400/);
+    const stdout = captureStdout();
+    try {
+      await expect(
+        run(program().program, ['simulate', 'extract-fault', '--core', 'vehicle', '--url', cash.url, '--drop', 'x']),
+      ).rejects.toThrow(/that simulator is the cash core, not vehicle; nothing changed/);
+    } finally {
+      stdout.restore();
+    }
+    expect(await listExtractFaults(cash.url)).toEqual({ core: 'cash', faults: [] });
   });
 });
