@@ -1,11 +1,5 @@
-import path from 'node:path';
 import pino from 'pino';
 import { Option, type Command } from 'commander';
-import { coreAdapterConfigFromEnv } from '../adapters/core-adapters';
-import type { CoreExtractSource } from '../adapters/core-extract-port';
-import { createCoreExtractSource } from '../adapters/core-extract-sources';
-import { loadConfig } from '../config/config';
-import { CORES, type Core } from '../domain/channel';
 import {
   BREAK_STATUSES,
   BREAK_TYPES,
@@ -18,33 +12,13 @@ import { breakJson, runJson, totalsJson } from '../recon/recon-json';
 import { REPORT_FORMATS, writeReconReport, type ReportFormat } from '../recon/recon-report';
 import { runReconciliation } from '../recon/run-reconciliation';
 import { formatAmount } from '../domain/money';
-import { openSqliteStore } from '../store/sqlite/sqlite-store';
-import { parseIsoDate, withReconStore } from './settlement-command';
+import { createReconDeps } from '../runtime/recon-runtime';
+import { openCliStore, parseIsoDate, withReconStore } from './settlement-command';
 
 // `loanhub recon run|breaks|resolve|report`: reconciliation of a business date for finance.
 // Exit codes: 0 done, 1 failure, 2 usage, 4 open breaks remain and --fail-on-breaks was given.
 
 const ENV_HELP = '\nEnvironment: LOANHUB_DATA_DIR (the hub store hub.db there), LOANHUB_LOG_LEVEL.';
-
-/**
- * Each core's extract source from the same settings as its adapter (LOANHUB_CORE_<CORE>_URL and
- * credentials); a core whose settings do not hold is reported and matched on what is already loaded.
- */
-function extractSources(env: NodeJS.ProcessEnv): {
-  sources: Partial<Record<Core, CoreExtractSource>>;
-  problems: { core: Core; error: string }[];
-} {
-  const sources: Partial<Record<Core, CoreExtractSource>> = {};
-  const problems: { core: Core; error: string }[] = [];
-  for (const core of CORES) {
-    try {
-      sources[core] = createCoreExtractSource(core, coreAdapterConfigFromEnv(core, env));
-    } catch (err) {
-      problems.push({ core, error: (err as Error).message });
-    }
-  }
-  return { sources, problems };
-}
 
 /** Writes to stdout and waits for it to drain (a large JSON to a pipe). */
 function writeOut(text: string): Promise<void> {
@@ -81,18 +55,14 @@ export function registerReconCommands(program: Command): void {
       `${ENV_HELP}\nThe cores' extracts are fetched with each adapter's settings (LOANHUB_CORE_<CORE>_URL, credentials).`,
     )
     .action(async (opts: { date: string; json?: boolean; failOnBreaks?: boolean; extracts: boolean }) => {
-      const config = loadConfig();
       const logger = createLogger({ level: process.env.LOANHUB_LOG_LEVEL ?? 'warn', destination: pino.destination(2) });
-      const store = openSqliteStore({ file: path.join(config.dataDir, 'hub.db') });
+      const store = await openCliStore();
       try {
         const reconStore = store.recon;
         if (!reconStore) throw new Error('this store has no reconciliation tables');
         if (process.stderr.isTTY) process.stderr.write(`reconciling ${opts.date}…\n`);
-        const wired = opts.extracts ? extractSources(process.env) : { sources: {}, problems: [] };
-        const fetched = await runReconciliation(
-          { recon: reconStore, extracts: wired.sources, now: () => new Date(), logger },
-          opts.date,
-        );
+        const wired = createReconDeps({ store, env: process.env, logger, withoutExtracts: !opts.extracts });
+        const fetched = await runReconciliation(wired.deps, opts.date);
         const result = { ...fetched, extractFailures: [...wired.problems, ...fetched.extractFailures] };
         if (!opts.json) {
           for (const f of result.extractFailures) {

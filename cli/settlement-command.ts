@@ -6,7 +6,8 @@ import { createProgressMeter } from '../copybooks/progress-meter';
 import { CHANNELS, isChannel, type Channel } from '../domain/channel';
 import { importSettlementFile } from '../recon/import-settlement';
 import { describeProblem } from '../recon/settlement-file-reader';
-import { openSqliteStore } from '../store/sqlite/sqlite-store';
+import { openHubStore } from '../store/open-store';
+import type { PaymentStore } from '../store/store-port';
 import type { ReconStore } from '../store/recon-store-port';
 
 // `loanhub settlement import --channel X FILE [--strict] [--json]`: a channel's settlement file into the
@@ -25,12 +26,24 @@ export function parseIsoDate(value: string): string {
   return value;
 }
 
-/** Opens the hub's store in the data dir for a CLI command, and closes it after. */
-export async function withReconStore<T>(work: (recon: ReconStore) => Promise<T>): Promise<T> {
+/** Opens the hub's store (LOANHUB_DB_URL's PostgreSQL, else the data dir's SQLite file) for a command. */
+export async function openCliStore(): Promise<PaymentStore> {
   const config = loadConfig();
-  const store = openSqliteStore({ file: path.join(config.dataDir, 'hub.db') });
+  return (
+    await openHubStore({
+      dataDir: config.dataDir,
+      dbUrl: config.dbUrl,
+      poolMax: config.dbPoolMax,
+      ...(config.dbSchema !== undefined ? { schema: config.dbSchema } : {}),
+    })
+  ).store;
+}
+
+/** Runs `work` on the hub store's reconciliation tables, and closes the store after. */
+export async function withReconStore<T>(work: (recon: ReconStore) => Promise<T>): Promise<T> {
+  const store = await openCliStore();
   try {
-    if (!store.recon) throw new Error('this store has no reconciliation tables');
+    if (!store.recon) throw new Error(`the ${store.kind} store has no reconciliation tables`);
     return await work(store.recon);
   } finally {
     await store.close();

@@ -3,6 +3,8 @@ import path from 'node:path';
 import { main } from '../../cli/main';
 import { createLogger } from '../../logging/logger';
 import { reconcileAfterResponses, scheduleReconciliation } from '../../recon/recon-scheduler';
+import { openPgStore } from '../../store/postgres/pg-store';
+import { dropSchema, freshSchemaName, testPgUrl } from '../store/contract/test-databases';
 import { accept, move, openFixture, type ReconFixture } from './recon-fixture';
 
 // The finance commands as a scheduled job or a person runs them: loanhub recon run|breaks|resolve|report
@@ -162,4 +164,51 @@ test('the scheduler entry points reconcile the date they are given and never thr
   expect(() => scheduleReconciliation({ deps, cron: 'nope', timeZone: 'America/Lima', businessDate: () => D })).toThrow(
     'not a cron expression: nope',
   );
+});
+
+test('with LOANHUB_DB_URL the commands work on PostgreSQL: import a file, run, list, resolve', async () => {
+  const url = testPgUrl();
+  const schema = freshSchemaName('recon');
+  const pg = await openPgStore({ url, schema, max: 2 });
+  const saved = { ...process.env };
+  try {
+    for (let i = 0; i < 2; i++) {
+      const p = await accept(pg, {
+        channel: 'stores',
+        loanNumber: '200000000001',
+        amount: 990n + BigInt(i),
+        businessDate: D,
+      });
+      await move(pg, p.id, { type: 'core_applied' });
+    }
+    Object.assign(process.env, { LOANHUB_DB_URL: url, LOANHUB_DB_SCHEMA: schema });
+    const file = path.join(fx.dir, 'stores-pg.txt');
+    expect(
+      (await cli('simulate', 'settlement', '--channel', 'stores', '--date', D, '--out', file, '--extra', '1')).code,
+    ).toBe(0);
+    expect((await cli('settlement', 'import', '--channel', 'stores', file)).code).toBe(0);
+    const run = await cli('recon', 'run', '--date', D, '--json', '--no-extracts', '--fail-on-breaks');
+    expect(run.code).toBe(4);
+    const body = JSON.parse(run.stdout) as {
+      totals: { source: string; amount: string }[];
+      breaks: { id: string; type: string }[];
+    };
+    expect(body.totals).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ source: 'hub', channel: 'stores', core: 'mortgage', amount: '19.81' }),
+      ]),
+    );
+    const unknown = body.breaks.find((b) => b.type === 'CHANNEL_UNKNOWN_TO_HUB');
+    expect(unknown?.id).toMatch(/^BRK-20261123-/);
+    expect((await cli('recon', 'resolve', unknown?.id ?? '', '--note', 'n', '--by', 'b')).code).toBe(0);
+    const listed = JSON.parse((await cli('recon', 'breaks', '--date', D, '--status', 'resolved', '--json')).stdout) as {
+      id: string;
+    }[];
+    expect(listed.map((b) => b.id)).toEqual([unknown?.id]);
+  } finally {
+    for (const k of ['LOANHUB_DB_URL', 'LOANHUB_DB_SCHEMA']) if (!(k in saved)) delete process.env[k];
+    Object.assign(process.env, saved);
+    await pg.close();
+    await dropSchema(url, schema);
+  }
 });
