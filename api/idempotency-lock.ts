@@ -53,6 +53,7 @@ export function createIdempotencyLock(opts: IdempotencyLockOptions = {}): Idempo
         try {
           return await work();
         } finally {
+          // A release that fails (the database just went away) only makes the key wait out its lease.
           await shared.releaseIdempotencyKey(clientId, key, holder).catch(() => undefined);
         }
       } finally {
