@@ -3,7 +3,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { loadConfig } from '../config/config';
 import { CORES } from '../domain/channel';
 import { findDeadLetter, listDeadLetters, replayDeadLetters } from '../outbox/rabbitmq-admin';
-import { redactUrl } from '../outbox/rabbitmq-transport';
+import { redactUrl } from '../outbox/rabbitmq-connection';
 import { DeadLetterStoreError, type DeadLetterStore } from '../outbox/dead-letter-port';
 import type { DeadLetter, Lane } from '../outbox/transport-port';
 import { openHubDeadLetters } from '../store/open-store';

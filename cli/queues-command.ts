@@ -1,6 +1,6 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { reportQueues } from '../outbox/rabbitmq-admin';
-import { redactUrl } from '../outbox/rabbitmq-transport';
+import { redactUrl } from '../outbox/rabbitmq-connection';
 import { retryScheduleFromEnv } from '../outbox/retry-schedule';
 import { registerDlqCommands, table } from './dlq-command';
 

@@ -5,7 +5,7 @@ import { isCore, type Core } from '../domain/channel';
 import { formatAmount, isCurrency, parseMinorUnits } from '../domain/money';
 import type { Logger } from '../logging/logger';
 import type { InquiryClient } from './inquiry-client-port';
-import { redactUrl } from './rabbitmq-transport';
+import { createReconnectLoop, redactUrl } from './rabbitmq-connection';
 
 // Debt inquiry over the broker when the API and the core adapters run in different processes: RPC with
 // RabbitMQ's direct reply-to (no reply queue to declare or clean up). A request waits at most
@@ -122,8 +122,6 @@ export async function serveRabbitMqInquiries(opts: {
 }): Promise<{ close(): Promise<void> }> {
   let connection: ChannelModel | null = null;
   let closed = false;
-  let timer: NodeJS.Timeout | null = null;
-  let failures = 0;
 
   const answer = async (core: Core, content: Buffer): Promise<Reply> => {
     try {
@@ -181,33 +179,27 @@ export async function serveRabbitMqInquiries(opts: {
     );
     conn.on('close', () => {
       connection = null;
-      if (!closed) schedule();
+      if (!closed) reconnect.schedule();
     });
     connection = conn;
-    failures = 0;
+    reconnect.reset();
   };
-  const schedule = (): void => {
-    if (closed || timer) return;
-    const delay = Math.min(2_000, 100 * 2 ** Math.min(failures, 5));
-    timer = setTimeout(() => {
-      timer = null;
-      connectOnce().catch((err: unknown) => {
-        failures += 1;
-        opts.logger.warn(
-          { err: err instanceof Error ? err.message : String(err), broker: redactUrl(opts.url) },
-          'inquiry server reconnect failed; retrying',
-        );
-        schedule();
-      });
-    }, delay);
-    timer.unref();
-  };
+  // The transport's reconnect loop (rabbitmq-connection.ts); it does not keep the process alive alone.
+  const reconnect = createReconnectLoop({
+    connect: connectOnce,
+    keepsProcessAlive: false,
+    onFailure: (err) =>
+      opts.logger.warn(
+        { err: err instanceof Error ? err.message : String(err), broker: redactUrl(opts.url) },
+        'inquiry server reconnect failed; retrying',
+      ),
+  });
 
   await connectOnce();
   return {
     async close(): Promise<void> {
       closed = true;
-      if (timer) clearTimeout(timer);
+      reconnect.stop();
       const conn = connection;
       connection = null;
       if (conn) {

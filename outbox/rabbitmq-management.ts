@@ -1,4 +1,4 @@
-import { redactUrl } from './rabbitmq-transport';
+import { redactUrl } from './rabbitmq-connection';
 
 // What AMQP cannot tell: how many messages consumers hold unacked. The RabbitMQ management HTTP API has
 // it (GET /api/queues/{vhost}, `messages_unacknowledged`), when LOANHUB_AMQP_MANAGEMENT_URL points at

@@ -9,6 +9,7 @@ import {
 } from 'amqplib';
 import type { Core } from '../domain/channel';
 import type { Logger } from '../logging/logger';
+import { createReconnectLoop, RECONNECT_MIN_MS, redactUrl } from './rabbitmq-connection';
 import {
   HEADER,
   attemptOf,
@@ -75,8 +76,6 @@ export interface RabbitMqTransportOptions {
 
 export const DEFAULT_DELIVERY_LIMIT = RABBITMQ_DELIVERY_LIMIT;
 export const DEFAULT_PREFETCH = 32;
-const RECONNECT_MIN_MS = 100;
-const RECONNECT_MAX_MS = 5_000;
 
 interface LiveSubscription {
   readonly lane: Lane;
@@ -110,8 +109,6 @@ export function createRabbitMqTransport(opts: RabbitMqTransportOptions): Transpo
   let publisher: ConfirmChannel | null = null;
   let state: 'new' | 'connecting' | 'ready' | 'closed' = 'new';
   let connecting: Promise<void> | null = null;
-  let reconnectTimer: NodeJS.Timeout | null = null;
-  let failures = 0;
   const subscriptions = new Set<LiveSubscription>();
   const pending = new Map<string, Pending>();
 
@@ -149,7 +146,7 @@ export function createRabbitMqTransport(opts: RabbitMqTransportOptions): Transpo
       connection = conn;
       publisher = ch;
       state = 'ready';
-      failures = 0;
+      reconnect.reset();
       for (const sub of subscriptions) await attach(sub);
       log?.info({ broker: where }, 'rabbitmq transport connected');
     } catch (err) {
@@ -177,23 +174,21 @@ export function createRabbitMqTransport(opts: RabbitMqTransportOptions): Transpo
     scheduleReconnect();
   };
 
+  // The reconnect loop shared with the inquiry server (rabbitmq-connection.ts).
+  const reconnect = createReconnectLoop({
+    connect: connectOnce,
+    onFailure: (err, delay) => {
+      if (err instanceof TransportError && err.code === 'topology_mismatch') {
+        log?.error({ broker: where, err: err.message }, 'rabbitmq topology mismatch; will keep retrying');
+      } else {
+        log?.debug({ broker: where, err: errorText(err), delay }, 'rabbitmq reconnect failed');
+      }
+    },
+  });
+
   const scheduleReconnect = (): void => {
-    if (state === 'closed' || reconnectTimer) return;
-    const base = Math.min(RECONNECT_MAX_MS, RECONNECT_MIN_MS * 2 ** Math.min(failures, 10));
-    const delay = Math.round(base * (0.5 + Math.random() / 2));
-    failures += 1;
-    reconnectTimer = setTimeout(() => {
-      reconnectTimer = null;
-      if (state === 'closed') return;
-      connectOnce().catch((err: unknown) => {
-        if (err instanceof TransportError && err.code === 'topology_mismatch') {
-          log?.error({ broker: where, err: err.message }, 'rabbitmq topology mismatch; will keep retrying');
-        } else {
-          log?.debug({ broker: where, err: errorText(err), delay }, 'rabbitmq reconnect failed');
-        }
-        scheduleReconnect();
-      });
-    }, delay);
+    if (state === 'closed') return;
+    reconnect.schedule();
   };
 
   const attach = async (sub: LiveSubscription): Promise<void> => {
@@ -514,9 +509,7 @@ export function createRabbitMqTransport(opts: RabbitMqTransportOptions): Transpo
               state = 'new';
               throw err;
             }
-            await new Promise((r) =>
-              setTimeout(r, Math.min(RECONNECT_MAX_MS, RECONNECT_MIN_MS * 2 ** Math.min(failures++, 10))),
-            );
+            await new Promise((r) => setTimeout(r, reconnect.nextBackoffMs()));
           }
         }
       })();
@@ -539,8 +532,7 @@ export function createRabbitMqTransport(opts: RabbitMqTransportOptions): Transpo
     async close() {
       if (state === 'closed') return;
       state = 'closed';
-      if (reconnectTimer) clearTimeout(reconnectTimer);
-      reconnectTimer = null;
+      reconnect.stop();
       for (const sub of subscriptions) sub.cancelled = true;
       subscriptions.clear();
       const conn = connection;
@@ -564,15 +556,4 @@ function publishIdOf(msg: Message): string | undefined {
 
 function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
-}
-
-/** The broker URL without its password, for logs. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return 'amqp://(unparseable url)';
-  }
 }
