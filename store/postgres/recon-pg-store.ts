@@ -58,6 +58,9 @@ export function createPgReconStore(db: PgDatabase): ReconStore {
 
   const run = (o: RunOptions): Promise<ReconRun> =>
     db.tx(async (c: PoolClient) => {
+      // A day's matching is batch work: the pool's per-statement limit (meant for a payment's request)
+      // is lifted for this transaction only.
+      await c.query("SET LOCAL statement_timeout = '30min'");
       const sql = reconStatements(POSTGRES_RECON, o.businessDate);
       const inserted = await c.query<{ id: string }>(
         `INSERT INTO recon_runs (business_date, started_at, finished_at, status, open_breaks, new_breaks,
