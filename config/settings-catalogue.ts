@@ -306,7 +306,7 @@ const coreSettings: readonly Setting[] = CORES.flatMap((core): Setting[] => {
     },
     {
       name: `LOANHUB_CORE_${C}_PORT`,
-      description: `port of the ${core} core simulator`,
+      description: `port of the ${core} core simulator; unset, loanhub start takes a free one when ${defaultPort} is busy`,
       default: defaultPort,
       secret: 'none',
       validate: port,
