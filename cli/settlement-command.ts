@@ -88,6 +88,7 @@ export function registerSettlementCommands(program: Command): void {
           }),
         ).finally(() => meter.done());
         const problems = outcome.kind === 'duplicate' ? [] : outcome.problems;
+        const problemCount = outcome.kind === 'duplicate' ? 0 : outcome.problemCount;
         if (opts.json) {
           const body =
             outcome.kind === 'refused'
@@ -102,15 +103,18 @@ export function registerSettlementCommands(program: Command): void {
                   goodLines: outcome.file.goodLines,
                   badLines: outcome.file.badLines,
                 };
-          process.stdout.write(`${JSON.stringify({ ...body, problems }, null, 2)}\n`);
+          process.stdout.write(`${JSON.stringify({ ...body, problemCount, problems }, null, 2)}\n`);
         } else {
           for (const p of problems) process.stderr.write(`${describeProblem(p)}\n`);
+          if (problemCount > problems.length) {
+            process.stderr.write(`… and ${problemCount - problems.length} more problems\n`);
+          }
           if (outcome.kind === 'duplicate') {
             process.stdout.write(
               `already imported: ${outcome.file.fileName} (sha256 ${outcome.file.sha256.slice(0, 16)}…) on ${outcome.file.importedAt}; nothing counted again\n`,
             );
           } else if (outcome.kind === 'refused') {
-            process.stdout.write(`refused: ${problems.length} problem(s) in ${outcome.lines} line(s); nothing kept\n`);
+            process.stdout.write(`refused: ${problemCount} problem(s) in ${outcome.lines} line(s); nothing kept\n`);
           } else {
             const f = outcome.file;
             process.stdout.write(

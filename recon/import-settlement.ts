@@ -11,11 +11,24 @@ import { describeProblem, fileSha256, readSettlementFile, type SettlementProblem
 // channel and date replaces the earlier one (a corrected file).
 
 export type ImportOutcome =
-  | { readonly kind: 'imported'; readonly file: SettlementFileRecord; readonly problems: readonly SettlementProblem[] }
+  | {
+      readonly kind: 'imported';
+      readonly file: SettlementFileRecord;
+      /** The first PROBLEMS_KEPT problems; `problemCount` counts them all. */
+      readonly problems: readonly SettlementProblem[];
+      readonly problemCount: number;
+    }
   | { readonly kind: 'duplicate'; readonly file: SettlementFileRecord }
-  | { readonly kind: 'refused'; readonly problems: readonly SettlementProblem[]; readonly lines: number };
+  | {
+      readonly kind: 'refused';
+      readonly problems: readonly SettlementProblem[];
+      readonly problemCount: number;
+      readonly lines: number;
+    };
 
 const BATCH = 1000;
+/** Problems kept in the outcome and with the file; past that only counted (a garbage file stays small). */
+export const PROBLEMS_KEPT = 1000;
 
 export async function importSettlementFile(opts: {
   readonly store: ReconStore;
@@ -34,6 +47,7 @@ export async function importSettlementFile(opts: {
   if (existing) return { kind: 'duplicate', file: existing };
   const name = path.basename(opts.file);
   const problems: SettlementProblem[] = [];
+  let problemCount = 0;
   const businessDate = opts.businessDate ?? (await dominantDate(opts.file, name, opts.mapping));
   const fileId = await opts.store.beginSettlementFile({
     channel: opts.channel,
@@ -49,7 +63,10 @@ export async function importSettlementFile(opts: {
       path: opts.file,
       name,
       mapping: opts.mapping,
-      onProblem: (p) => problems.push(p),
+      onProblem: (p) => {
+        problemCount += 1;
+        if (problems.length < PROBLEMS_KEPT) problems.push(p);
+      },
       onLine: async (line) => {
         opts.progress?.(line.line);
         batch.push(line);
@@ -61,17 +78,20 @@ export async function importSettlementFile(opts: {
       },
     });
     if (batch.length > 0) await opts.store.addSettlementLines(fileId, batch);
-    if ((opts.strict && problems.length > 0) || businessDate === undefined) {
+    if ((opts.strict && problemCount > 0) || businessDate === undefined) {
       await opts.store.discardSettlementFile(fileId);
-      return { kind: 'refused', problems, lines: summary.lines };
+      return { kind: 'refused', problems, problemCount, lines: summary.lines };
     }
     const file = await opts.store.finishSettlementFile(fileId, {
       lines: summary.lines,
       goodLines: summary.good,
       badLines: summary.bad,
-      problems: problems.map(describeProblem),
+      problems: [
+        ...problems.map(describeProblem),
+        ...(problemCount > problems.length ? [`… and ${problemCount - problems.length} more problems`] : []),
+      ],
     });
-    return { kind: 'imported', file, problems };
+    return { kind: 'imported', file, problems, problemCount };
   } catch (err) {
     await opts.store.discardSettlementFile(fileId);
     throw err;

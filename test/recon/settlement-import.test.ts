@@ -257,3 +257,26 @@ test('loanhub settlement import and simulate settlement from the command line (e
     else process.env.LOANHUB_DATA_DIR = env;
   }
 });
+
+test('a garbage file keeps the first 1,000 problems and counts the rest', async () => {
+  const file = path.join(fx.dir, 'garbage.csv');
+  const header = 'FECHA;AGENTE;OPERACION;PRESTAMO;MONEDA;IMPORTE\r\n';
+  fs.writeFileSync(
+    file,
+    header + '23/11/2026;x\r\n'.repeat(1200) + '23/11/2026;004501;00000001;100000000001;PEN;1,00\r\n',
+  );
+  const out = await importSettlementFile({
+    store: fx.recon,
+    channel: 'agents',
+    mapping: settlementMapping('agents'),
+    file,
+    now,
+  });
+  if (out.kind !== 'imported') throw new Error(out.kind);
+  expect(out.problemCount).toBe(1200);
+  expect(out.problems).toHaveLength(1000);
+  expect(out.problems[999]?.line).toBe(1001);
+  expect(out.file).toMatchObject({ lines: 1201, goodLines: 1, badLines: 1200 });
+  expect(out.file.problems).toHaveLength(1001);
+  expect(out.file.problems[1000]).toBe('… and 200 more problems');
+});
