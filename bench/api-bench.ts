@@ -94,13 +94,13 @@ async function main(): Promise<void> {
       body: JSON.stringify({ loanNumber: '100000000001', amount: '1.00', currency: 'PEN', channelReference: 'APP-1' }),
     });
 
-    const paymentRun = (url: string, token: string): Promise<autocannon.Result> => {
+    const paymentRun = (url: string, token: string, connections = CONNECTIONS): Promise<autocannon.Result> => {
       const loans = ['100000000001', '200000000001', '300000000001'];
       let n = 0;
       return run({
         url: `${url}/v1/app/payments`,
         method: 'POST',
-        connections: CONNECTIONS,
+        connections,
         duration: SECONDS,
         headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
         requests: [
@@ -127,6 +127,40 @@ async function main(): Promise<void> {
     const [apiPort, apiToken] = (await firstLine(apiOnly)).split(' ');
     const apiOnlyResult = await paymentRun(`http://127.0.0.1:${apiPort}`, apiToken ?? '');
 
+    // --pg <url>: the API alone on PostgreSQL too, one process and two processes on one database (the
+    // connections split between them), in the same run as the figures above.
+    const pgResults: Record<string, unknown>[] = [];
+    const pgAt = args.indexOf('--pg');
+    const pgUrl = pgAt >= 0 ? args[pgAt + 1] : undefined;
+    if (pgUrl) {
+      const schema = `bench_${process.pid}`;
+      const pgServer = async (): Promise<[string, string]> => {
+        const child = start([path.join(ROOT, 'dist/bench/api-only-server.js')], {
+          LOANHUB_CHANNEL_POLICIES_DIR: policyDir,
+          LOANHUB_DB_URL: pgUrl,
+          LOANHUB_DB_SCHEMA: schema,
+        });
+        children.push(child);
+        const [p, t] = (await firstLine(child)).split(' ');
+        return [`http://127.0.0.1:${p ?? ''}`, t ?? ''];
+      };
+      const [oneUrl, oneToken] = await pgServer();
+      const one = await paymentRun(oneUrl, oneToken);
+      pgResults.push(summary('POST /v1/app/payments, API process alone on PostgreSQL', one));
+      const [twoUrl, twoToken] = await pgServer();
+      const half = Math.max(1, Math.floor(CONNECTIONS / 2));
+      const [a, b] = await Promise.all([paymentRun(oneUrl, oneToken, half), paymentRun(twoUrl, twoToken, half)]);
+      pgResults.push({
+        name: 'POST /v1/app/payments, two API processes on one PostgreSQL (sum; p99 the worse of the two)',
+        requestsPerSecond: Math.round(a.requests.average + b.requests.average),
+        p50ms: Math.max(a.latency.p50, b.latency.p50),
+        p99ms: Math.max(a.latency.p99, b.latency.p99),
+        total: a.requests.total + b.requests.total,
+        non2xx: a.non2xx + b.non2xx,
+        errors: a.errors + b.errors,
+      });
+    }
+
     const port = 18_000 + Math.floor(Math.random() * 1000);
     const env = {
       PORT: String(port),
@@ -147,6 +181,7 @@ async function main(): Promise<void> {
     const results = [
       summary('bare Express JSON POST', bareResult),
       summary('POST /v1/app/payments, API process alone (auth, WAF, idempotency, durable write)', apiOnlyResult),
+      ...pgResults,
       summary('POST /v1/app/payments, whole embedded hub (also applying every payment meanwhile)', hubResult),
     ];
     const ratio = apiOnlyResult.requests.average / bareResult.requests.average;

@@ -7,16 +7,21 @@ import { createTokenVerifier } from '../api/auth/token-verifier';
 import { createChannelCatalogue } from '../channels/channel-catalogue';
 import { createLogger } from '../logging/logger';
 import { createHubMetrics } from '../metrics/hub-metrics';
-import { openSqliteStore } from '../store/sqlite/sqlite-store';
+import { openHubStore } from '../store/open-store';
 
-// The API alone for the benchmark: auth, WAF, policy, idempotency and the durable SQLite write with its
-// outbox rows (synchronous=FULL), and nothing else in the process (no relay, workers or simulators).
+// The API alone for the benchmark: auth, WAF, policy, idempotency and the durable write with its outbox
+// rows (SQLite synchronous=FULL, or PostgreSQL with LOANHUB_DB_URL/LOANHUB_DB_SCHEMA), and nothing else in
+// the process (no relay, workers or simulators).
 // Prints its port and a token on stdout. LOANHUB_CHANNEL_POLICIES_DIR gives the benchmark's policies.
 
 async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loanhub-api-bench-'));
   const catalogue = createChannelCatalogue(process.env);
-  const store = openSqliteStore({ file: path.join(dir, 'hub.db') });
+  const { store } = await openHubStore({
+    dataDir: dir,
+    dbUrl: process.env.LOANHUB_DB_URL,
+    ...(process.env.LOANHUB_DB_SCHEMA ? { schema: process.env.LOANHUB_DB_SCHEMA } : {}),
+  });
   const issuer = await openEmbeddedIssuer({
     dataDir: dir,
     issuer: 'urn:bench',
