@@ -147,6 +147,7 @@ export async function startHub(opts: StartHubOptions): Promise<RunningHub> {
     // The nightly mainframe batch: on the embedded defaults a simulated mainframe served over SFTP by
     // the ssh2 server (the hub connects to it like to the real one); with LOANHUB_MAINFRAME_SFTP_URL the
     // bank's server and no simulator. `loanhub start` runs the schedule; production runs `batch schedule`.
+    const simulatorUrls = new Map<Core, string>();
     let mainframe: MainframeService | null = null;
     let scheduler: NightScheduler | null = null;
     if (store && roles.relay) {
@@ -174,6 +175,9 @@ export async function startHub(opts: StartHubOptions): Promise<RunningHub> {
             metrics: batchMetrics,
             onEventWritten: () => webhooks?.notify(),
             settings,
+            // Reconciliation after the night fetches the cores' extracts; on the embedded defaults
+            // from the simulators this process starts below (their URLs are known once they listen).
+            reconcile: { coreUrl: (core) => simulatorUrls.get(core) },
           });
           const s = createNightScheduler(deps, {
             cutoffMinute: settings.cutoffMinute,
@@ -203,6 +207,7 @@ export async function startHub(opts: StartHubOptions): Promise<RunningHub> {
           env,
         })
       : [];
+    for (const sim of simulators) simulatorUrls.set(sim.core, sim.url);
     stack.push(async () => {
       await Promise.all(simulators.map((s) => s.close()));
     });
