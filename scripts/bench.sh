@@ -3,7 +3,7 @@
 # the ones we wrote down. Run on an otherwise idle machine: absolute figures move from run to run, so
 # compare the ratios each benchmark measures in one run.
 #   npm run bench                 all of them
-#   npm run bench -- api          one: api | webhooks | copybook | rabbitmq | batch | report
+#   npm run bench -- api          one: api | report | recon | copybook | webhooks | rabbitmq | batch | report
 set -euo pipefail
 cd "$(dirname "$0")/.."
 which=${1:-all}
@@ -13,6 +13,7 @@ run() { echo "== $1" >&2; shift; node "$@"; }
 
 if [[ $which == all || $which == api ]]; then run 'API: accepted payments/s vs bare Express' dist/bench/api-bench.js; fi
 if [[ $which == all || $which == report ]]; then run 'daily statement: GROUP BY + renderers vs rows in memory, peak RSS' dist/bench/report-bench.js; fi
+if [[ $which == all || $which == recon ]]; then run 'reconciliation: N payments x 4 sources vs GNU sort+join, peak RSS' dist/bench/recon-bench.js; fi
 if [[ $which == all || $which == copybook ]]; then run 'copybook codec vs plain table translation' dist/bench/copybook-bench.js; fi
 if [[ $which == all || $which == webhooks ]] && [[ -f dist/bench/webhook-bench.js ]]; then
   run 'webhooks delivered/s to a local receiver' dist/bench/webhook-bench.js
