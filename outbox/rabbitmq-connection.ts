@@ -84,3 +84,7 @@ export function redactUrl(url: string): string {
     return 'amqp://(unparseable url)';
   }
 }
+
+export function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,36 +1,13 @@
-import { randomUUID } from 'node:crypto';
-import {
-  connect,
-  type Channel,
-  type ChannelModel,
-  type ConfirmChannel,
-  type ConsumeMessage,
-  type Message,
-} from 'amqplib';
+import { connect, type ChannelModel, type ConfirmChannel } from 'amqplib';
 import type { Core } from '../domain/channel';
 import type { Logger } from '../logging/logger';
-import { createReconnectLoop, RECONNECT_MIN_MS, redactUrl } from './rabbitmq-connection';
-import {
-  HEADER,
-  attemptOf,
-  copyHeaders,
-  decode,
-  encode,
-  historyOf,
-  publishOptions,
-  type HubMessage,
-} from './rabbitmq-message';
-import {
-  DEAD_LETTER_EXCHANGE,
-  RABBITMQ_DELIVERY_LIMIT,
-  RABBITMQ_RETRY_DELAYS_MS,
-  declareTopology,
-  laneNames,
-} from './rabbitmq-topology';
+import { createReconnectLoop, errorText, RECONNECT_MIN_MS, redactUrl } from './rabbitmq-connection';
+import { createDeliveryHandler, type LiveSubscription } from './rabbitmq-consumer';
+import { createConfirmPublisher } from './rabbitmq-publisher';
+import { RABBITMQ_DELIVERY_LIMIT, RABBITMQ_RETRY_DELAYS_MS, declareTopology, laneNames } from './rabbitmq-topology';
 import { bucketedDelay, type Random } from './retry-schedule';
 import {
   TransportError,
-  type AttemptRecord,
   type CoreCommandMessage,
   type CoreResultMessage,
   type DeliveryInfo,
@@ -41,14 +18,12 @@ import {
 } from './transport-port';
 
 // The production transport (LOANHUB_AMQP_URL): amqplib against RabbitMQ, following its reliability
-// guide. Publishes go through a confirm channel with `mandatory`, so a publish resolves only on the
-// broker's confirm; a nack, a return (unroutable) or a lost connection rejects it and the outbox keeps
-// the row pending. Consumers ack manually, with a bounded prefetch, only after the handler resolved.
-// A `retry` is a copy published (with confirm) to a per-delay retry queue whose TTL dead-letters it
-// back to the work queue, and only then is the original acked; `dead` (or the attempt limit) is a copy
-// on the lane's dead-letter queue with the reason and history in headers. After a connection loss the
-// transport reconnects with backoff, re-declares the topology and resumes every live subscription;
+// guide. This file is the connection: it connects, declares the topology, keeps the live
+// subscriptions attached, and after a connection loss reconnects through the loop it shares with the
+// inquiry server (rabbitmq-connection.ts), re-declares the topology and resumes every subscription;
 // messages that were in flight are redelivered by the broker (consumers are idempotent by payment id).
+// Publishing with confirms is rabbitmq-publisher.ts; what happens to one delivery (ack, retry through
+// a delay queue, dead letter) is rabbitmq-consumer.ts.
 
 export interface RabbitMqTransportOptions {
   readonly url: string;
@@ -77,21 +52,6 @@ export interface RabbitMqTransportOptions {
 export const DEFAULT_DELIVERY_LIMIT = RABBITMQ_DELIVERY_LIMIT;
 export const DEFAULT_PREFETCH = 32;
 
-interface LiveSubscription {
-  readonly lane: Lane;
-  readonly handle: (message: HubMessage, delivery: DeliveryInfo) => Promise<Disposition>;
-  channel: Channel | null;
-  consumerTag: string | null;
-  readonly inFlight: Set<Promise<void>>;
-  cancelled: boolean;
-}
-
-interface Pending {
-  readonly resolve: () => void;
-  readonly reject: (err: Error) => void;
-  returned: boolean;
-}
-
 export function createRabbitMqTransport(opts: RabbitMqTransportOptions): Transport {
   const prefetch = opts.prefetch ?? DEFAULT_PREFETCH;
   const retryDelaysMs =
@@ -110,11 +70,13 @@ export function createRabbitMqTransport(opts: RabbitMqTransportOptions): Transpo
   let state: 'new' | 'connecting' | 'ready' | 'closed' = 'new';
   let connecting: Promise<void> | null = null;
   const subscriptions = new Set<LiveSubscription>();
-  const pending = new Map<string, Pending>();
 
   const isClosed = (): boolean => state === 'closed';
   const random = opts.random ?? Math.random;
   const delayFor = (attempt: number): number => bucketedDelay(retryDelaysMs, attempt, random);
+  const publishing = createConfirmPublisher({ confirmTimeoutMs, channel: () => publisher, state: () => state });
+  const publish = publishing.publish;
+  const handleDelivery = createDeliveryHandler({ deliveryLimit, delayFor, publisher: publishing, logger: log });
 
   // ---- connection lifecycle ----
 
@@ -130,11 +92,7 @@ export function createRabbitMqTransport(opts: RabbitMqTransportOptions): Transpo
       );
       const ch = await conn.createConfirmChannel();
       ch.on('error', (err: Error) => log?.warn({ err: err.message }, 'rabbitmq publish channel error'));
-      ch.on('return', (returned: Message) => {
-        const id = publishIdOf(returned);
-        const p = id ? pending.get(id) : undefined;
-        if (p) p.returned = true;
-      });
+      ch.on('return', publishing.onReturn);
       await declareTopology(ch, { deliveryLimit, retryDelaysMs });
       conn.on('close', () => onConnectionLost(conn));
       ch.on('close', () => {
@@ -233,237 +191,6 @@ export function createRabbitMqTransport(opts: RabbitMqTransportOptions): Transpo
     sub.consumerTag = consumerTag;
   };
 
-  // ---- publishing ----
-
-  const publishTo = (
-    exchange: string,
-    routingKey: string,
-    message: HubMessage,
-    headers: Record<string, unknown>,
-  ): Promise<void> => {
-    const ch = publisher;
-    if (state !== 'ready' || !ch) {
-      return Promise.reject(
-        new TransportError(
-          'transport_not_ready',
-          `rabbitmq transport is ${state === 'ready' ? 'reconnecting' : state}`,
-        ),
-      );
-    }
-    const publishId = randomUUID();
-    return new Promise<void>((resolve, reject) => {
-      const entry: Pending = { resolve, reject, returned: false };
-      pending.set(publishId, entry);
-      const timer = setTimeout(() => {
-        if (!pending.delete(publishId)) return;
-        reject(
-          new TransportError('publish_timeout', `no confirm for ${message.messageId} within ${confirmTimeoutMs} ms`),
-        );
-      }, confirmTimeoutMs);
-      timer.unref();
-      const settle = (err: unknown): void => {
-        clearTimeout(timer);
-        if (!pending.delete(publishId)) return; // timed out or closed already: that rejection stands
-        if (err) {
-          // amqplib says 'message nacked' for a broker nack; anything else means the channel went away
-          const nacked = errorText(err) === 'message nacked';
-          reject(
-            new TransportError(
-              nacked ? 'publish_nacked' : 'transport_not_ready',
-              `${nacked ? 'broker refused' : 'connection lost before the confirm of'} ${message.messageId}: ${errorText(err)}`,
-              { cause: err },
-            ),
-          );
-        } else if (entry.returned) {
-          reject(
-            new TransportError(
-              'publish_unroutable',
-              `no queue took ${message.messageId} (${exchange} / ${routingKey})`,
-            ),
-          );
-        } else {
-          resolve();
-        }
-      };
-      try {
-        ch.publish(
-          exchange,
-          routingKey,
-          encode(message),
-          publishOptions(message, { ...headers, [HEADER.publishId]: publishId }),
-          settle,
-        );
-      } catch (err) {
-        clearTimeout(timer);
-        pending.delete(publishId);
-        reject(new TransportError('transport_not_ready', `publish failed: ${errorText(err)}`, { cause: err }));
-      }
-    });
-  };
-
-  const publish = (lane: Lane, message: HubMessage): Promise<void> => {
-    const n = laneNames(lane);
-    return publishTo(n.exchange, lane === 'results' ? `${message.core}.${message.type}` : n.routingKey, message, {
-      [HEADER.attempts]: 0,
-    });
-  };
-
-  // ---- consuming ----
-
-  const handleDelivery = async (sub: LiveSubscription, ch: Channel, msg: ConsumeMessage): Promise<void> => {
-    const n = laneNames(sub.lane);
-    const attempt = attemptOf(msg);
-    const history = historyOf(msg);
-    let message: HubMessage;
-    try {
-      message = decode(msg);
-    } catch (err) {
-      await giveUp(sub, ch, msg, null, attempt, history, `malformed message body: ${errorText(err)}`);
-      return;
-    }
-    if (attempt > deliveryLimit) {
-      const reason = `delivery limit ${deliveryLimit} reached: consumers stopped without an answer`;
-      await giveUp(sub, ch, msg, message, attempt - 1, history, reason);
-      return;
-    }
-    let disposition: Disposition;
-    try {
-      disposition = await sub.handle(message, { attempt, redelivered: attempt > 1 || msg.fields.redelivered });
-    } catch (err) {
-      const reason = `handler failed: ${errorText(err)}`;
-      log?.error(
-        { messageId: message.messageId, paymentId: message.paymentId, lane: sub.lane, attempt, err: reason },
-        'consumer handler threw',
-      );
-      disposition = { kind: 'retry', reason };
-    }
-    switch (disposition.kind) {
-      case 'ack':
-        ackSafely(ch, msg, sub.lane);
-        return;
-      case 'retry': {
-        if (attempt >= deliveryLimit) {
-          await giveUp(
-            sub,
-            ch,
-            msg,
-            message,
-            attempt,
-            history,
-            `gave up after ${attempt} attempts: ${disposition.reason}`,
-          );
-          return;
-        }
-        const delayMs = delayFor(attempt);
-        const record: AttemptRecord = {
-          attempt,
-          at: new Date().toISOString(),
-          outcome: 'retry',
-          reason: disposition.reason,
-          delayMs,
-        };
-        try {
-          // straight to the retry queue through the default exchange; its TTL sends it back to the work queue
-          await publishTo('', n.retryQueue(delayMs), message, copyHeaders(msg, attempt, [...history, record]));
-          ackSafely(ch, msg, sub.lane);
-          log?.warn(
-            {
-              messageId: message.messageId,
-              paymentId: message.paymentId,
-              lane: sub.lane,
-              attempt,
-              delayMs,
-              reason: disposition.reason,
-            },
-            'message will be retried',
-          );
-        } catch (err) {
-          nackSafely(ch, msg, sub.lane, `could not park for retry: ${errorText(err)}`);
-        }
-        return;
-      }
-      case 'dead':
-        await giveUp(sub, ch, msg, message, attempt, history, disposition.reason);
-        return;
-      default: {
-        const never: never = disposition;
-        throw new Error(`unknown disposition ${JSON.stringify(never)}`);
-      }
-    }
-  };
-
-  const giveUp = async (
-    sub: LiveSubscription,
-    ch: Channel,
-    msg: ConsumeMessage,
-    message: HubMessage | null,
-    attempts: number,
-    history: readonly AttemptRecord[],
-    reason: string,
-  ): Promise<void> => {
-    const n = laneNames(sub.lane);
-    const at = new Date().toISOString();
-    const headers = copyHeaders(msg, attempts, [...history, { attempt: attempts, at, outcome: 'dead', reason }], {
-      [HEADER.deadReason]: reason,
-      [HEADER.deadAt]: at,
-    });
-    try {
-      if (message) {
-        await publishTo(DEAD_LETTER_EXCHANGE, n.deadLetterKey, message, headers);
-      } else {
-        await publishRaw(DEAD_LETTER_EXCHANGE, n.deadLetterKey, msg, headers);
-      }
-      ackSafely(ch, msg, sub.lane);
-      log?.error(
-        { messageId: message?.messageId, paymentId: message?.paymentId, lane: sub.lane, attempts, reason },
-        'message dead-lettered',
-      );
-    } catch (err) {
-      nackSafely(ch, msg, sub.lane, `could not dead-letter: ${errorText(err)}`);
-    }
-  };
-
-  /** A body that is not a hub message still goes to the dead letters as it came. */
-  const publishRaw = (
-    exchange: string,
-    routingKey: string,
-    msg: Message,
-    headers: Record<string, unknown>,
-  ): Promise<void> => {
-    const ch = publisher;
-    if (state !== 'ready' || !ch)
-      return Promise.reject(new TransportError('transport_not_ready', 'rabbitmq transport is not connected'));
-    return new Promise<void>((resolve, reject) => {
-      ch.publish(exchange, routingKey, msg.content, { ...msg.properties, persistent: true, headers }, (err: unknown) =>
-        err ? reject(new TransportError('publish_nacked', errorText(err))) : resolve(),
-      );
-    });
-  };
-
-  const ackSafely = (ch: Channel, msg: Message, lane: Lane): void => {
-    try {
-      ch.ack(msg);
-    } catch (err) {
-      // the channel died with the message unacked: the broker delivers it again
-      log?.warn(
-        { lane, messageId: msg.properties.messageId, err: errorText(err) },
-        'ack lost with its channel; message will be redelivered',
-      );
-    }
-  };
-
-  const nackSafely = (ch: Channel, msg: Message, lane: Lane, why: string): void => {
-    try {
-      ch.nack(msg, false, true);
-      log?.warn({ lane, messageId: msg.properties.messageId, why }, 'message requeued');
-    } catch (err) {
-      log?.warn(
-        { lane, messageId: msg.properties.messageId, why, err: errorText(err) },
-        'nack lost with its channel; message will be redelivered',
-      );
-    }
-  };
-
   const subscribe = async (lane: Lane, handle: LiveSubscription['handle']): Promise<Subscription> => {
     if (state === 'closed') throw new TransportError('transport_closed', 'rabbitmq transport is closed');
     const sub: LiveSubscription = {
@@ -540,20 +267,7 @@ export function createRabbitMqTransport(opts: RabbitMqTransportOptions): Transpo
       publisher = null;
       // unacked deliveries go back to their queues; unconfirmed publishes reject (the outbox retries them)
       if (conn) await conn.close().catch(() => undefined);
-      for (const [, p] of pending)
-        p.reject(new TransportError('transport_closed', 'rabbitmq transport closed before the confirm'));
-      pending.clear();
+      publishing.rejectPending(new TransportError('transport_closed', 'rabbitmq transport closed before the confirm'));
     },
   });
-}
-
-function publishIdOf(msg: Message): string | undefined {
-  const h: unknown = msg.properties.headers;
-  if (!h || typeof h !== 'object') return undefined;
-  const v = (h as Record<string, unknown>)[HEADER.publishId];
-  return typeof v === 'string' ? v : Buffer.isBuffer(v) ? v.toString('utf8') : undefined;
-}
-
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
