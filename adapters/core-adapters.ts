@@ -8,6 +8,7 @@ import {
   MORTGAGE_USERNAME_ENV,
 } from './mortgage/mortgage-contract';
 import { DEFAULT_VEHICLE_TOKEN, VEHICLE_TOKEN_ENV } from './vehicle/vehicle-contract';
+import type { OperatorErrorCode } from '../domain/errors';
 
 // A core's adapter configuration from the environment, and the one HTTP exchange every adapter uses:
 // fetch with a per-call timeout (AbortSignal.timeout), turning "no answer" into CoreUnavailableError.
@@ -66,7 +67,7 @@ export function coreTimeoutEnvName(core: Core): string {
 }
 
 export class CoreConfigError extends Error {
-  readonly code = 'core_config_invalid';
+  readonly code: OperatorErrorCode = 'core_config_invalid';
   constructor(
     readonly variable: string,
     message: string,

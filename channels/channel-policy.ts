@@ -9,6 +9,7 @@ import app from './policies/app.json';
 import atm from './policies/atm.json';
 import stores from './policies/stores.json';
 import web from './policies/web.json';
+import type { OperatorErrorCode } from '../domain/errors';
 
 // One policy per channel, from the reviewed files in channels/policies/. A deployment points
 // LOANHUB_CHANNEL_POLICIES_DIR at its own copies, and overrides single settings by environment:
@@ -73,7 +74,7 @@ export interface ChannelPolicy {
 }
 
 export class PolicyError extends Error {
-  readonly code = 'channel_policy_invalid';
+  readonly code: OperatorErrorCode = 'channel_policy_invalid';
 }
 
 const BUILT_IN: Readonly<Record<Channel, unknown>> = { app, web, agents, atm, stores };

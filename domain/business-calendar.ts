@@ -1,4 +1,5 @@
 import { nextDay } from './business-date';
+import type { OperatorErrorCode } from './errors';
 
 // The bank's business calendar: weekends and a holiday list per year (reviewed config,
 // config/calendars/<country>.json, Peru's by default). A payment taken on a non-business day belongs to
@@ -26,7 +27,7 @@ export interface CalendarSource {
 }
 
 export class CalendarError extends Error {
-  readonly code = 'calendar_invalid';
+  readonly code: OperatorErrorCode = 'calendar_invalid';
 }
 
 export function createBusinessCalendar(source: CalendarSource, file = 'calendar'): BusinessCalendar {

@@ -90,6 +90,42 @@ export const ERROR_CATALOGUE = {
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;
 
+/**
+ * The hub's other codes: errors that are not an answer to a request but reach an operator (a process
+ * that refuses to start, a CLI command that fails, a log line). Every Error subclass of the hub carries
+ * a code from ERROR_CATALOGUE or from here, documented in docs/errors.md ("Operator codes"); a test
+ * scans the code for any other. The file formats keep their own documented catalogues (copybooks/,
+ * batch/, the core extracts in adapters/core-extract-errors.ts), and so does the bank's side (bank/).
+ */
+export const OPERATOR_ERROR_CATALOGUE = {
+  // settings and the files they name
+  config_invalid: 'A LOANHUB_* setting is missing or has a wrong value',
+  core_config_invalid: "A core's URL, timeout or credentials setting is wrong",
+  channel_policy_invalid: "A channel's policy file breaks its schema or rules",
+  calendar_invalid: 'The business calendar file cannot be read or has a wrong date',
+  webhook_secret_invalid: "A channel's webhook secret list is not whsec_ secrets",
+  settlement_mapping_invalid: "A channel's settlement file mapping breaks its schema",
+  // stores
+  schema_too_new: 'The database holds a migration this code does not know: run the newer code',
+  dead_letter_store_missing: 'The dead-letter store was not opened for this process',
+  dead_letter_store_closed: 'The dead-letter store is closed',
+  dead_letter_unreadable: 'A dead letter in the store cannot be read back',
+  recon_not_run: 'No reconciliation run for that business date yet',
+  // the broker
+  transport_not_ready: 'The transport is not connected: publish again later',
+  transport_closed: 'The transport was closed while a message still waited',
+  publish_nacked: 'The broker refused a message',
+  publish_unroutable: 'No queue is bound for a message',
+  publish_timeout: 'No publisher confirm in time',
+  topology_mismatch: 'A queue exists with other arguments than this code declares',
+  // the cores and the identity provider
+  vehicle_field_invalid: "A field of the vehicle core's XML does not follow its contract",
+  ERR_JWKS_UNAVAILABLE:
+    "The identity provider's JWKS could not be fetched and no keys are cached (named like jose's ERR_JWKS_* codes)",
+} as const;
+
+export type OperatorErrorCode = keyof typeof OPERATOR_ERROR_CATALOGUE;
+
 /** An error the API answers as problem+json. `detail` is shown to the client; `context` goes to the log only. */
 export class HubError extends Error {
   readonly status: number;

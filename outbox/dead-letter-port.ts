@@ -1,4 +1,5 @@
 import type { DeadLetter, Lane } from './transport-port';
+import type { OperatorErrorCode } from '../domain/errors';
 
 // Where the in-process transport keeps the messages it gave up on, so that they outlive the process:
 // the outbox row of a dead command is marked sent (the transport finished with it), so without this
@@ -46,7 +47,7 @@ export interface DeadLetterStore {
 /** Why a dead-letter request was refused; `code` is stable. */
 export class DeadLetterStoreError extends Error {
   constructor(
-    readonly code: 'dead_letter_store_missing' | 'dead_letter_store_closed' | 'dead_letter_unreadable',
+    readonly code: Extract<OperatorErrorCode, `dead_letter_${string}`>,
     message: string,
     options?: { cause?: unknown },
   ) {

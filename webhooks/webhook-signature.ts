@@ -1,4 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { OperatorErrorCode } from '../domain/errors';
 
 // Standard Webhooks signatures (https://www.standardwebhooks.com, spec "Signature scheme"):
 //   webhook-signature: v1,<base64 HMAC-SHA256 over "<webhook-id>.<webhook-timestamp>.<body>">
@@ -14,7 +15,7 @@ export interface SigningKey {
 export type SecretProblem = 'not_whsec' | 'not_base64' | 'too_short' | 'too_long';
 
 export class WebhookSecretError extends Error {
-  readonly code = 'webhook_secret_invalid';
+  readonly code: OperatorErrorCode = 'webhook_secret_invalid';
   constructor(
     readonly problem: SecretProblem,
     readonly where: string,

@@ -1,4 +1,5 @@
 import type { Currency } from '../../domain/money';
+import type { OperatorErrorCode } from '../../domain/errors';
 
 // Field codecs of the vehicle contract. An amount is exactly 12 digits of minor units, zero-padded
 // on the left; a value that does not fit fails with a typed error and is never truncated (STYLE habit 6).
@@ -7,7 +8,7 @@ export const VEHICLE_AMOUNT_DIGITS = 12;
 const MAX_AMOUNT = 10n ** BigInt(VEHICLE_AMOUNT_DIGITS) - 1n;
 
 export class VehicleFieldError extends Error {
-  readonly code = 'vehicle_field_invalid';
+  readonly code: OperatorErrorCode = 'vehicle_field_invalid';
   constructor(
     readonly field: string,
     message: string,

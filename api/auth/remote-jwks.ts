@@ -1,4 +1,5 @@
 import { createLocalJWKSet, errors, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
+import type { OperatorErrorCode } from '../../domain/errors';
 
 // The signing keys of an external IdP, read from its JWKS URL and kept in memory. Two rules decide
 // how it behaves when the IdP misbehaves (RFC 8725 §3.1, and what a bank's on-call needs):
@@ -131,7 +132,7 @@ export function createRemoteJwks(opts: RemoteJwksOptions): RemoteJwks {
 
 /** The JWKS could not be fetched (and no keys were cached yet). */
 export class JwksUnavailable extends Error {
-  readonly code = 'ERR_JWKS_UNAVAILABLE';
+  readonly code: OperatorErrorCode = 'ERR_JWKS_UNAVAILABLE';
 }
 
 function describe(err: unknown): string {
