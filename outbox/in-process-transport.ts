@@ -55,6 +55,8 @@ export interface InProcessTransport extends Transport {
   deadLetters(lane?: Lane): Promise<readonly DeadLetter[]>;
   /** Puts dead letters back on their queue with a fresh attempt count; returns how many. Safe to repeat. */
   replayDeadLetters(lane: Lane, which: ReplayChoice): Promise<number>;
+  /** Messages per lane now: waiting, in a handler, waiting out a retry delay (for /metrics). */
+  depths(): Array<{ lane: Lane; ready: number; unacked: number; retrying: number }>;
 }
 
 /**
@@ -130,6 +132,8 @@ export function createInProcessTransport(opts: InProcessTransportOptions = {}): 
   const delayed = new Map<Envelope, NodeJS.Timeout>();
   /** Envelopes a handler is working on. */
   const handling = new Set<Envelope>();
+  /** The lane of each envelope handled or delayed, for depths(). */
+  const laneOfEnvelope = new WeakMap<Envelope, Lane>();
   let state: 'new' | 'started' | 'closed' = 'new';
   let replayTimer: NodeJS.Timeout | undefined;
 
@@ -164,6 +168,7 @@ export function createInProcessTransport(opts: InProcessTransportOptions = {}): 
   const deliver = async (q: Queue, consumer: Consumer, envelope: Envelope): Promise<void> => {
     envelope.attempts += 1;
     const attempt = envelope.attempts;
+    laneOfEnvelope.set(envelope, q.lane);
     handling.add(envelope);
     let disposition: Disposition;
     try {
@@ -373,6 +378,24 @@ export function createInProcessTransport(opts: InProcessTransportOptions = {}): 
       }
     },
     deadLetters: (lane?: Lane) => store.list(lane),
+    depths() {
+      const out = new Map<Lane, { lane: Lane; ready: number; unacked: number; retrying: number }>();
+      const of = (lane: Lane): { lane: Lane; ready: number; unacked: number; retrying: number } => {
+        let d = out.get(lane);
+        if (!d) out.set(lane, (d = { lane, ready: 0, unacked: 0, retrying: 0 }));
+        return d;
+      };
+      for (const q of queues.values()) of(q.lane).ready += q.ready.length;
+      for (const e of handling) {
+        const lane = laneOfEnvelope.get(e);
+        if (lane) of(lane).unacked += 1;
+      }
+      for (const e of delayed.keys()) {
+        const lane = laneOfEnvelope.get(e);
+        if (lane) of(lane).retrying += 1;
+      }
+      return [...out.values()];
+    },
     async replayDeadLetters(lane: Lane, which: ReplayChoice) {
       assertReplayChoice(which);
       const n = await store.requestReplay(lane, which);

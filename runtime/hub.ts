@@ -32,6 +32,9 @@ import { startMainframeService, type MainframeService } from '../bank/mainframe/
 import { batchSettingsFromEnv } from '../batch/batch-settings';
 import { createNightScheduler, type NightScheduler } from '../batch/night-scheduler';
 import { createBatchMetrics } from '../metrics/batch-metrics';
+import { createQueueMetrics, inProcessDepthSource, type QueueDepthSource } from '../metrics/queue-metrics';
+import { createWebhookMetrics } from '../metrics/webhook-metrics';
+import { reportQueues } from '../outbox/rabbitmq-admin';
 import { createBatchDeps } from './batch-runtime';
 import { startIdempotencyPurge } from './idempotency-purge';
 
@@ -138,6 +141,7 @@ export async function startHub(opts: StartHubOptions): Promise<RunningHub> {
         env,
         dataDir: config.dataDir,
         now,
+        metrics: createWebhookMetrics(metrics.registry, { deliveries: store.deliveries, now }),
       });
       w.start();
       stack.push(() => w.stop());
@@ -229,21 +233,41 @@ export async function startHub(opts: StartHubOptions): Promise<RunningHub> {
       stack.push(() => letters.close());
       return letters;
     };
-    const transport: Transport = config.amqpUrl
-      ? createRabbitMqTransport({
-          url: config.amqpUrl,
-          logger: logger.child({ part: 'transport' }),
-          ...retryScheduleFromEnv(env),
-        })
-      : createInProcessTransport({
-          logger: logger.child({ part: 'transport' }),
-          // the same schedule variables as RabbitMQ; dead letters durable in the hub's file (loanhub dlq)
-          retryDelaysMs: retryScheduleFromEnv(env).retryDelaysMs,
-          maxAttempts: retryScheduleFromEnv(env).deliveryLimit,
-          deadLetters: openDeadLetters(),
-        });
+    let queueDepths: QueueDepthSource;
+    let transport: Transport;
+    const amqpUrl = config.amqpUrl;
+    if (amqpUrl) {
+      transport = createRabbitMqTransport({
+        url: amqpUrl,
+        logger: logger.child({ part: 'transport' }),
+        ...retryScheduleFromEnv(env),
+      });
+      // What `loanhub queues` shows, read from the broker at each scrape.
+      queueDepths = async () =>
+        (
+          await reportQueues(amqpUrl, {
+            retryDelaysMs: retryScheduleFromEnv(env).retryDelaysMs,
+            managementUrl: env.LOANHUB_AMQP_MANAGEMENT_URL || undefined,
+          })
+        ).counts.map((c) => ({ ...c, lane: c.core }));
+    } else {
+      const inProcess = createInProcessTransport({
+        logger: logger.child({ part: 'transport' }),
+        // the same schedule variables as RabbitMQ; dead letters durable in the hub's file (loanhub dlq)
+        retryDelaysMs: retryScheduleFromEnv(env).retryDelaysMs,
+        maxAttempts: retryScheduleFromEnv(env).deliveryLimit,
+        deadLetters: openDeadLetters(),
+      });
+      transport = inProcess;
+      queueDepths = inProcessDepthSource(inProcess);
+    }
     await transport.start();
     stack.push(() => transport.close());
+    // Queue depths and dead letters per core at each scrape (bounded: a slow broker never hangs /metrics).
+    createQueueMetrics(metrics.registry, queueDepths, {
+      onError: (err) =>
+        logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'metrics: could not read queue depths'),
+    });
 
     const subscriptions: Subscription[] = [];
     // Cancelled before the transport closes: stop taking messages, finish the ones in hand.

@@ -78,6 +78,14 @@ export interface EndpointState {
   readonly disabledReason: string | null;
 }
 
+/** Deliveries not finished yet (pending or failed) of a channel, for /metrics. */
+export interface ChannelBacklog {
+  readonly channel: Channel;
+  readonly waiting: number;
+  /** When the oldest of them was created (ISO), null when there is none. */
+  readonly oldestCreatedAt: string | null;
+}
+
 export interface DeliveryStore {
   /** Inserts new deliveries; an event already there (same event id and channel) is left as it is. */
   insert(deliveries: readonly NewDelivery[], now: Date): Promise<number>;
@@ -100,6 +108,8 @@ export interface DeliveryStore {
   redeliver(selector: RedeliverySelector, now: Date): Promise<Delivery[]>;
   /** How many deliveries have this status (all channels). */
   count(status: DeliveryStatus): Promise<number>;
+  /** Unfinished deliveries (pending or failed) per channel that has any, with the oldest one's age. */
+  backlog(): Promise<ChannelBacklog[]>;
   disabledChannels(): Promise<Channel[]>;
   endpoint(channel: Channel): Promise<EndpointState>;
   /** Turns a channel's endpoint back on; its waiting deliveries are due now with a fresh retry window. */

@@ -6,6 +6,7 @@ import type { Delivery, DeliveryResult, DeliveryStore, NewDelivery } from '../st
 import type { OutboxRow, PaymentStore } from '../store/store-port';
 import { createHttpSender } from './http-sender';
 import type { SendOutcome, WebhookSender } from './webhook-sender-port';
+import type { DeliveryOutcome, WebhookMetricsPort } from './webhook-metrics-port';
 import {
   backoffDelayMs,
   DEFAULT_RETRY_SCHEDULE,
@@ -56,6 +57,8 @@ export interface WebhookDispatcherOptions {
   /** How often the table is polled for due retries and CLI redeliveries (default 500 ms). */
   readonly pollMs?: number;
   readonly sender?: WebhookSender;
+  /** Counts attempts by outcome and the receivers' latency per channel (metrics/webhook-metrics.ts). */
+  readonly metrics?: WebhookMetricsPort;
 }
 
 const INTAKE_BATCH = 500;
@@ -249,11 +252,17 @@ export function createWebhookDispatcher(opts: WebhookDispatcherOptions): Webhook
           'content-type': 'application/json',
           'user-agent': 'LoanHub-Webhooks/1',
         };
+        const started = process.hrtime.bigint();
         const outcome = await sender.send(url, headers, d.payload);
+        const seconds = outcome.kind === 'response' ? Number(process.hrtime.bigint() - started) / 1e9 : null;
         result = decide(d, outcome, now());
+        const counted = OUTCOME_OF[result.kind];
+        if (counted) opts.metrics?.attempt(d.channel, counted, seconds);
       }
     } catch (err) {
       result = decide(d, { kind: 'network', code: errText(err) }, now());
+      const counted = OUTCOME_OF[result.kind];
+      if (counted) opts.metrics?.attempt(d.channel, counted, null);
     }
     results.push(result);
     scheduleFlush();
@@ -399,6 +408,15 @@ export function createWebhookDispatcher(opts: WebhookDispatcherOptions): Webhook
     },
   });
 }
+
+/** A result as the metrics name it; a skipped delivery (no callback URL) was never sent. */
+const OUTCOME_OF: Readonly<Record<DeliveryResult['kind'], DeliveryOutcome | null>> = {
+  delivered: 'delivered',
+  retry: 'retried',
+  dead: 'gave_up',
+  gone: 'gone',
+  skipped: null,
+};
 
 function errText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);

@@ -216,6 +216,23 @@ export function createPgDeliveryStore(db: PgDatabase): DeliveryStore {
         (await db.query<{ n: string }>('SELECT COUNT(*) AS n FROM webhook_deliveries WHERE status = $1', [status]))[0]
           ?.n ?? 0,
       ),
+    backlog: async () =>
+      (
+        await db.query<{ channel: string; n: string; oldest: string | Date | null }>(
+          `SELECT channel, COUNT(*) AS n, MIN(created_at) AS oldest FROM webhook_deliveries
+            WHERE status IN ('pending', 'failed') GROUP BY channel`,
+        )
+      ).flatMap((r) =>
+        isChannel(r.channel)
+          ? [
+              {
+                channel: r.channel,
+                waiting: Number(r.n),
+                oldestCreatedAt: r.oldest === null ? null : new Date(r.oldest).toISOString(),
+              },
+            ]
+          : [],
+      ),
     disabledChannels: async () =>
       (await db.query<{ channel: string }>('SELECT channel FROM webhook_endpoints WHERE disabled_at IS NOT NULL'))
         .map((r) => r.channel)

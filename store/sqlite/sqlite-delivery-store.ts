@@ -91,6 +91,8 @@ export function openSqliteDeliveryStore(opts: { file: string; synchronous?: 'FUL
   const selectEndpoint = db.prepare('SELECT * FROM webhook_endpoints WHERE channel = ?');
   const selectDisabled = db.prepare('SELECT channel FROM webhook_endpoints WHERE disabled_at IS NOT NULL');
   const countByStatus = db.prepare('SELECT COUNT(*) AS n FROM webhook_deliveries WHERE status = ?');
+  const selectBacklog = db.prepare(`SELECT channel, COUNT(*) AS n, MIN(created_at) AS oldest FROM webhook_deliveries
+    WHERE status IN ('pending', 'failed') GROUP BY channel`);
   const dropAll = db.prepare(`UPDATE webhook_deliveries SET lease_until = NULL, next_attempt_at = ?
     WHERE lease_until IS NOT NULL AND status IN ('pending', 'failed')`);
   // A delivery in flight (leased) is left alone: its own result is about to be recorded.
@@ -235,6 +237,10 @@ export function openSqliteDeliveryStore(opts: { file: string; synchronous?: 'FUL
     },
     redeliver: async (sel: RedeliverySelector, now: Date) => redeliver(sel, now),
     count: async (status: DeliveryStatus) => (countByStatus.get(status) as { n: number }).n,
+    backlog: async () =>
+      (selectBacklog.all() as Array<{ channel: string; n: number; oldest: string | null }>).flatMap((r) =>
+        isChannel(r.channel) ? [{ channel: r.channel, waiting: r.n, oldestCreatedAt: r.oldest }] : [],
+      ),
     disabledChannels: async () =>
       (selectDisabled.all() as Array<{ channel: string }>).map((r) => r.channel).filter(isChannel),
     async endpoint(channel: Channel): Promise<EndpointState> {
