@@ -238,6 +238,8 @@ export function createWebhookDispatcher(opts: WebhookDispatcherOptions): Webhook
 
   const deliver = async (d: Delivery): Promise<void> => {
     let result: DeliveryResult;
+    /** The receiver's latency, when it answered. */
+    let seconds: number | null = null;
     try {
       const policy = opts.catalogue.policy(d.channel);
       const keys = secrets.get(d.channel)?.keys ?? [];
@@ -254,16 +256,14 @@ export function createWebhookDispatcher(opts: WebhookDispatcherOptions): Webhook
         };
         const started = process.hrtime.bigint();
         const outcome = await sender.send(url, headers, d.payload);
-        const seconds = outcome.kind === 'response' ? Number(process.hrtime.bigint() - started) / 1e9 : null;
+        if (outcome.kind === 'response') seconds = Number(process.hrtime.bigint() - started) / 1e9;
         result = decide(d, outcome, now());
-        const counted = OUTCOME_OF[result.kind];
-        if (counted) opts.metrics?.attempt(d.channel, counted, seconds);
       }
     } catch (err) {
       result = decide(d, { kind: 'network', code: errText(err) }, now());
-      const counted = OUTCOME_OF[result.kind];
-      if (counted) opts.metrics?.attempt(d.channel, counted, null);
     }
+    const counted = OUTCOME_OF[result.kind];
+    if (counted) opts.metrics?.attempt(d.channel, counted, seconds);
     results.push(result);
     scheduleFlush();
   };
