@@ -88,6 +88,31 @@ for (const db of DATABASES) {
       expect(await d.count('delivered')).toBe(1);
     });
 
+    it("counts the unfinished deliveries (pending, failed) per channel with the oldest one's creation time", async () => {
+      const d = t.store.deliveries;
+      expect(await d.backlog()).toEqual([]);
+      await d.insert([delivery('p1', 'ACCEPTED'), delivery('p1', 'APPLIED')], at(0));
+      await d.insert([delivery('p2', 'ACCEPTED', 'web')], at(5));
+      const [a, b] = await d.claimDue(10, 60_000, at(6));
+      if (!a || !b) throw new Error('claims missing');
+      await d.record(
+        [
+          { id: a.id, kind: 'delivered', httpStatus: 204 },
+          { id: b.id, kind: 'retry', httpStatus: 500, error: 'HTTP 500', nextAttemptAt: at(30) },
+        ],
+        at(7),
+      );
+      const byChannel = async (): Promise<unknown[]> =>
+        [...(await d.backlog())].sort((x, y) => x.channel.localeCompare(y.channel));
+      expect(await byChannel()).toEqual([
+        { channel: 'app', waiting: 1, oldestCreatedAt: at(0).toISOString() },
+        { channel: 'web', waiting: 1, oldestCreatedAt: at(5).toISOString() },
+      ]);
+      await d.claimDue(10, 60_000, at(31));
+      await d.record([{ id: b.id, kind: 'dead', httpStatus: null, error: 'gave up' }], at(32));
+      expect(await byChannel()).toEqual([{ channel: 'app', waiting: 1, oldestCreatedAt: at(0).toISOString() }]);
+    });
+
     it('skips channels at their share, releases surplus untried, and drops leases after a crash', async () => {
       const d = t.store.deliveries;
       await d.insert(
