@@ -89,10 +89,15 @@ export function registerSettlementCommands(program: Command): void {
         ).finally(() => meter.done());
         const problems = outcome.kind === 'duplicate' ? [] : outcome.problems;
         const problemCount = outcome.kind === 'duplicate' ? 0 : outcome.problemCount;
+        // A file with no good line carries no business date: an empty day is imported with --date.
+        const why =
+          outcome.kind === 'refused' && !(opts.strict === true && problemCount > 0)
+            ? 'no line of the file carries a business date; import a file without collections with --date YYYY-MM-DD'
+            : undefined;
         if (opts.json) {
           const body =
             outcome.kind === 'refused'
-              ? { outcome: 'refused', lines: outcome.lines }
+              ? { outcome: 'refused', lines: outcome.lines, ...(why ? { reason: why } : {}) }
               : {
                   outcome: outcome.kind,
                   fileId: outcome.file.id,
@@ -114,7 +119,9 @@ export function registerSettlementCommands(program: Command): void {
               `already imported: ${outcome.file.fileName} (sha256 ${outcome.file.sha256.slice(0, 16)}…) on ${outcome.file.importedAt}; nothing counted again\n`,
             );
           } else if (outcome.kind === 'refused') {
-            process.stdout.write(`refused: ${problemCount} problem(s) in ${outcome.lines} line(s); nothing kept\n`);
+            process.stdout.write(
+              `refused: ${why ?? `${problemCount} problem(s) in ${outcome.lines} line(s)`}; nothing kept\n`,
+            );
           } else {
             const f = outcome.file;
             process.stdout.write(
