@@ -94,7 +94,12 @@ describe('confirmation webhooks', () => {
       type: 'payment.applied',
       data: { amount: '123.45', status: 'APPLIED' },
     });
-    expect(rig.deliveries({ paymentId: p.id }).map((d) => d.status)).toEqual(['delivered', 'delivered']);
+    // The receiver answers before the dispatcher records the outcome: wait for the second record.
+    const statuses = await eventually(() => {
+      const s = (rig?.deliveries({ paymentId: p.id }) ?? []).map((d) => d.status);
+      return s.length === 2 && s.every((x) => x === 'delivered') ? s : undefined;
+    }, 'both deliveries recorded');
+    expect(statuses).toEqual(['delivered', 'delivered']);
     // The outbox rows were consumed with the inserts.
     expect(await rig.store.outboxStats()).toEqual({ pending: 0, oldestPendingAt: null });
   });
