@@ -432,8 +432,10 @@ export function registerBatchCommands(program: Command): void {
     });
 }
 
-function bigintJson(_key: string, value: unknown): unknown {
-  return typeof value === 'bigint' ? value.toString() : value;
+/** JSON of decoded records: money totals as decimal strings (`125.50`), other bigints (counts, hash) as digits. */
+function bigintJson(key: string, value: unknown): unknown {
+  if (typeof value !== 'bigint') return value;
+  return /^(total|posted)(Pen|Usd)$/.test(key) ? money(value) : value.toString();
 }
 
 async function sniffKind(file: string): Promise<'PAY' | 'RSP'> {

@@ -153,6 +153,10 @@ test('a payment goes to the simulated mainframe and comes back POSTED, all from 
   const shown = await loanhub(['batch', 'show', archived, '--json']);
   expect(shown.code).toBe(0);
   expect(shown.stdout).toContain(payment.paymentId);
+  const decoded = JSON.parse(shown.stdout) as { ok: boolean; trailer: Record<string, unknown>; details: unknown[] };
+  expect(decoded.ok).toBe(true);
+  expect(decoded.trailer).toMatchObject({ recordCount: 1, totalPen: '42.10', totalUsd: '0.00' });
+  expect(decoded.details[0]).toMatchObject({ paymentId: payment.paymentId, amount: '42.10' });
   const again = await loanhub(['batch', 'run', '--date', date, '--core', 'cash']);
   expect(again).toMatchObject({ code: 0 });
   expect(again.stdout).toContain('nothing sent');
