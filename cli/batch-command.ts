@@ -14,7 +14,6 @@ import { readResponseFile } from '../batch/response-file-reader';
 import { batchStatus, dryRun, resendFile, runBatch } from '../batch/run-batch';
 import { describe as describeError, type SendOutcome } from '../batch/send-files';
 import { createProgressMeter, type ProgressMeter } from '../copybooks/progress-meter';
-import { loadBusinessCalendar } from '../config/business-calendar-file';
 import { loadConfig } from '../config/config';
 import { CORES, isCore, type Core } from '../domain/channel';
 import { createLogger } from '../logging/logger';
@@ -395,7 +394,6 @@ export function registerBatchCommands(program: Command): void {
         logger,
         metrics: createBatchMetrics(metrics.registry, store.batch),
       });
-      loadBusinessCalendar(process.env);
       const scheduler = createNightScheduler(deps, {
         cutoffMinute: settings.cutoffMinute,
         deadlineMinute: settings.deadlineMinute,
