@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import { CHANNELS, type Channel } from '../../domain/channel';
 import { api, startTestHub, type TestHub } from '../integration/hub-fixture';
 
@@ -242,12 +241,12 @@ describe(`a hostile-input run of ${REQUESTS} requests`, () => {
     expect([...counts.keys()].filter((s) => s >= 500)).toEqual([]);
     expect([...counts.values()].reduce((a, b) => a + b, 0)).toBe(REQUESTS);
 
-    const db = new Database(path.join(t.dataDir, 'hub.db'), { readonly: true });
+    const db = t.openDb();
     try {
-      expect((db.prepare('SELECT COUNT(*) AS n FROM payments').get() as { n: number }).n).toBe(0);
-      expect((db.prepare('SELECT COUNT(*) AS n FROM idempotency_keys').get() as { n: number }).n).toBe(0);
+      expect(await db.get('SELECT COUNT(*) AS n FROM payments')).toEqual({ n: 0n });
+      expect(await db.get('SELECT COUNT(*) AS n FROM idempotency_keys')).toEqual({ n: 0n });
     } finally {
-      db.close();
+      await db.close();
     }
     const rules = new Set(
       t.logLines.filter((l) => l.includes('"waf_block"')).map((l) => (JSON.parse(l) as { rule: string }).rule),

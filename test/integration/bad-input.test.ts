@@ -1,6 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import path from 'node:path';
-import Database from 'better-sqlite3';
 import { api, startTestHub, type TestHub } from './hub-fixture';
 
 // Bad input always gets a clear 4xx problem+json with a code, never a 5xx, and writes nothing.
@@ -17,12 +15,15 @@ afterAll(async () => {
 
 const good = { loanNumber: '100000000001', amount: '10.00', currency: 'PEN', channelReference: 'APP-BAD1' };
 
-function paymentsWritten(): number {
-  const db = new Database(path.join(t.dataDir, 'hub.db'), { readonly: true });
+/** Payment rows in the hub's store (its SQLite file or its PostgreSQL schema). */
+async function paymentsWritten(): Promise<number> {
+  const db = t.openDb();
   try {
-    return Number((db.prepare('SELECT COUNT(*) AS n FROM payments').get() as { n: number }).n);
+    const row = await db.get<{ n: bigint }>('SELECT COUNT(*) AS n FROM payments');
+    if (row === undefined) throw new Error('COUNT(*) gave no row');
+    return Number(row.n);
   } finally {
-    db.close();
+    await db.close();
   }
 }
 
@@ -111,7 +112,7 @@ const cases: Array<[string, { rawBody?: string; body?: unknown; contentType?: st
 
 describe('bad input to POST /v1/{channel}/payments', () => {
   it.each(cases)('%s gets its own 4xx code and writes nothing', async (_name, input, status, code) => {
-    const before = paymentsWritten();
+    const before = await paymentsWritten();
     const headers: Record<string, string> = { 'idempotency-key': randomUUID() };
     if (input.contentType) headers['content-type'] = input.contentType;
     const r = await api(`${t.url}/v1/app/payments`, {
@@ -124,7 +125,7 @@ describe('bad input to POST /v1/{channel}/payments', () => {
     expect(r.headers.get('content-type')).toMatch(/^application\/problem\+json/);
     expect(r.json).toMatchObject({ status, type: `urn:loanhub:problem:${code}` });
     expect(typeof r.json.title).toBe('string');
-    expect(paymentsWritten()).toBe(before);
+    expect(await paymentsWritten()).toBe(before);
   });
 
   it('a refused request stores no idempotency record, so the same key works once corrected', async () => {

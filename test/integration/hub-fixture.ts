@@ -9,6 +9,7 @@ import { hasFullLoanNumber } from '../../logging/loan-number-mask';
 import { createLogger } from '../../logging/logger';
 import { startHub, type RunningHub } from '../../runtime/hub';
 import { testStoreEnv } from '../store/contract/test-databases';
+import { openHubDb, type HubDb } from './hub-db';
 
 // A whole embedded hub on free ports in a temp data dir, with every log line captured so tests can
 // check what was (and was not) logged.
@@ -18,6 +19,8 @@ export interface TestHub {
   readonly url: string;
   readonly dataDir: string;
   readonly logLines: string[];
+  /** A read-only connection to this hub's own store (its SQLite file, or its PostgreSQL schema); close it. */
+  openDb(): HubDb;
   token(channel: Channel, scopes?: readonly ('loans:read' | 'payments:write' | 'payments:reverse')[]): Promise<string>;
   stop(): Promise<void>;
 }
@@ -96,6 +99,7 @@ export async function startTestHub(
     url: hub.url,
     dataDir,
     logLines,
+    openDb: () => openHubDb(fullEnv),
     async token(channel, scopes) {
       const cacheKey = `${channel}:${scopes?.join(',') ?? '*'}`;
       const cached = tokens.get(cacheKey);
