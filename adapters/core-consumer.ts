@@ -31,10 +31,9 @@ export function createCoreCommandHandler(
   const core = deps.core;
   return async (message, delivery) => {
     deps.metrics?.consumed.inc({ core });
-    const disposition = await handle(message, delivery);
-    if (disposition.kind === 'retry') deps.metrics?.retried.inc({ core });
-    if (disposition.kind === 'dead') deps.metrics?.deadLettered.inc({ core });
-    return disposition;
+    // retried / dead-lettered are counted by the transport (commandOutcomeObserver): only it knows
+    // whether a `retry` was parked or was the last attempt and went to the dead letters
+    return handle(message, delivery);
   };
 }
 

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { isCore } from '../domain/channel';
 import type { OutboxStats } from '../store/store-port';
 
 // Metrics of the path from outbox to core and back, per core (RabbitMQ issue): published, confirmed,
@@ -43,10 +44,14 @@ export function createCoreMetrics(
     rejected: counter('loanhub_core_rejected_total', 'Commands the core refused, by reason', ['core', 'reason']),
     retried: counter(
       'loanhub_commands_retried_total',
-      'Commands sent to a delayed retry because the core could not answer',
+      'Commands parked for a delayed retry (the core could not answer, or the worker failed)',
       ['core'],
     ),
-    deadLettered: counter('loanhub_commands_dead_lettered_total', 'Commands sent to the dead-letter queue', ['core']),
+    deadLettered: counter(
+      'loanhub_commands_dead_lettered_total',
+      'Commands put on the dead letters (after their attempts, refused by the worker, or unreadable)',
+      ['core'],
+    ),
     breakerState: new Gauge({
       name: 'loanhub_core_breaker_state',
       help: 'Circuit breaker per core: 0 closed, 1 open, 2 half-open, 3 isolated',
@@ -78,5 +83,25 @@ export function createCoreMetrics(
         if (outboxStats) this.set((await outboxStats()).pending);
       },
     }),
+  };
+}
+
+/**
+ * Retries and dead letters are counted where they happen, in the transport (the worker's last `retry`
+ * becomes a dead letter there, and an unreadable message never reaches the worker). The results lane is
+ * not a core's command queue: its dead letters show in loanhub_dead_letters{core="results"}. Shaped as
+ * outbox/transport-port.ts's TransportObserver (metrics/ does not import the transport).
+ */
+export function commandOutcomeObserver(metrics: Pick<CoreMetrics, 'retried' | 'deadLettered'>): {
+  retried(lane: string): void;
+  deadLettered(lane: string): void;
+} {
+  return {
+    retried: (lane) => {
+      if (isCore(lane)) metrics.retried.inc({ core: lane });
+    },
+    deadLettered: (lane) => {
+      if (isCore(lane)) metrics.deadLettered.inc({ core: lane });
+    },
   };
 }

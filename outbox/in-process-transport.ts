@@ -14,6 +14,7 @@ import {
   type Lane,
   type Subscription,
   type Transport,
+  type TransportObserver,
 } from './transport-port';
 import { RABBITMQ_DELIVERY_LIMIT, RABBITMQ_RETRY_DELAYS_MS } from './rabbitmq-topology';
 
@@ -47,6 +48,8 @@ export interface InProcessTransportOptions {
   /** Handlers running at once per subscription. */
   readonly prefetch?: number;
   readonly logger?: Logger;
+  /** Told of each retry and each dead letter once stored (core-metrics.ts counts them). */
+  readonly observer?: TransportObserver;
 }
 
 export interface InProcessTransport extends Transport {
@@ -200,6 +203,7 @@ export function createInProcessTransport(opts: InProcessTransportOptions = {}): 
         }
         const delayMs = delayFor(attempt);
         envelope.history.push({ attempt, at, outcome: 'retry', reason: disposition.reason, delayMs });
+        opts.observer?.retried?.(q.lane);
         log?.warn(
           { messageId: envelope.message.messageId, lane: q.lane, attempt, delayMs, reason: disposition.reason },
           'message will be retried',
@@ -239,6 +243,7 @@ export function createInProcessTransport(opts: InProcessTransportOptions = {}): 
     store.add(letter).then(
       () => {
         log?.error(where, 'message dead-lettered');
+        opts.observer?.deadLettered?.(q.lane);
         envelope.done();
       },
       (err: unknown) => {

@@ -4,7 +4,7 @@ import { errorText } from './rabbitmq-connection';
 import { HEADER, attemptOf, copyHeaders, decode, historyOf, type HubMessage } from './rabbitmq-message';
 import type { ConfirmPublisher } from './rabbitmq-publisher';
 import { DEAD_LETTER_EXCHANGE, laneNames } from './rabbitmq-topology';
-import type { AttemptRecord, DeliveryInfo, Disposition, Lane } from './transport-port';
+import type { AttemptRecord, DeliveryInfo, Disposition, Lane, TransportObserver } from './transport-port';
 
 // The transport's consuming side: what happens to one delivery. Consumers ack manually, only after the
 // handler resolved. A `retry` is a copy published (with confirm) to a per-delay retry queue whose TTL
@@ -29,12 +29,14 @@ export interface DeliveryHandlerOptions {
   readonly delayFor: (attempt: number) => number;
   readonly publisher: Pick<ConfirmPublisher, 'publishTo' | 'publishRaw'>;
   readonly logger?: Logger;
+  /** Told of each retry and dead letter once the broker confirmed its copy (metrics). */
+  readonly observer?: TransportObserver;
 }
 
 export type DeliveryHandler = (sub: LiveSubscription, ch: Channel, msg: ConsumeMessage) => Promise<void>;
 
 export function createDeliveryHandler(opts: DeliveryHandlerOptions): DeliveryHandler {
-  const { deliveryLimit, delayFor, logger: log } = opts;
+  const { deliveryLimit, delayFor, logger: log, observer } = opts;
   const { publishTo, publishRaw } = opts.publisher;
 
   const handleDelivery = async (sub: LiveSubscription, ch: Channel, msg: ConsumeMessage): Promise<void> => {
@@ -93,6 +95,7 @@ export function createDeliveryHandler(opts: DeliveryHandlerOptions): DeliveryHan
           // straight to the retry queue through the default exchange; its TTL sends it back to the work queue
           await publishTo('', n.retryQueue(delayMs), message, copyHeaders(msg, attempt, [...history, record]));
           ackSafely(ch, msg, sub.lane);
+          observer?.retried?.(sub.lane);
           log?.warn(
             {
               messageId: message.messageId,
@@ -141,6 +144,7 @@ export function createDeliveryHandler(opts: DeliveryHandlerOptions): DeliveryHan
         await publishRaw(DEAD_LETTER_EXCHANGE, n.deadLetterKey, msg, headers);
       }
       ackSafely(ch, msg, sub.lane);
+      observer?.deadLettered?.(sub.lane);
       log?.error(
         { messageId: message?.messageId, paymentId: message?.paymentId, lane: sub.lane, attempts, reason },
         'message dead-lettered',

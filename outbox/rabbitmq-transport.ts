@@ -15,6 +15,7 @@ import {
   type Lane,
   type Subscription,
   type Transport,
+  type TransportObserver,
 } from './transport-port';
 
 // The production transport (LOANHUB_AMQP_URL): amqplib against RabbitMQ, following its reliability
@@ -47,6 +48,8 @@ export interface RabbitMqTransportOptions {
    */
   readonly confirmTimeoutMs?: number;
   readonly logger?: Logger;
+  /** Told of each retry and dead letter the consumers made (core-metrics.ts counts them). */
+  readonly observer?: TransportObserver;
 }
 
 export const DEFAULT_DELIVERY_LIMIT = RABBITMQ_DELIVERY_LIMIT;
@@ -76,7 +79,13 @@ export function createRabbitMqTransport(opts: RabbitMqTransportOptions): Transpo
   const delayFor = (attempt: number): number => bucketedDelay(retryDelaysMs, attempt, random);
   const publishing = createConfirmPublisher({ confirmTimeoutMs, channel: () => publisher, state: () => state });
   const publish = publishing.publish;
-  const handleDelivery = createDeliveryHandler({ deliveryLimit, delayFor, publisher: publishing, logger: log });
+  const handleDelivery = createDeliveryHandler({
+    deliveryLimit,
+    delayFor,
+    publisher: publishing,
+    ...(log ? { logger: log } : {}),
+    ...(opts.observer ? { observer: opts.observer } : {}),
+  });
 
   // ---- connection lifecycle ----
 

@@ -65,6 +65,18 @@ export class TransportError extends Error {
 /** Where a message is consumed: a core's command queue, or the hub's results queue. */
 export type Lane = Core | 'results';
 
+/**
+ * Told what a transport did with a message a handler did not finish: parked for a retry, or put on the
+ * dead letters (after its attempts, by a `dead` disposition, or unreadable). Each is reported once, only
+ * after it took effect (the retry copy confirmed, the dead letter confirmed or stored), so a metric fed
+ * from here counts what the queues hold. The worker's handler cannot know this: its last `retry` becomes
+ * a dead letter in the transport.
+ */
+export interface TransportObserver {
+  retried?(lane: Lane): void;
+  deadLettered?(lane: Lane): void;
+}
+
 /** One handling of a message that did not end in an ack. */
 export interface AttemptRecord {
   readonly attempt: number;

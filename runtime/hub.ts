@@ -15,7 +15,7 @@ import { createChannelCatalogue } from '../channels/channel-catalogue';
 import type { HubConfig } from '../config/config';
 import { CORES, type Core } from '../domain/channel';
 import type { Logger } from '../logging/logger';
-import { createCoreMetrics } from '../metrics/core-metrics';
+import { commandOutcomeObserver, createCoreMetrics } from '../metrics/core-metrics';
 import { createHubMetrics, type HubMetrics } from '../metrics/hub-metrics';
 import type { DeadLetterStore } from '../outbox/dead-letter-port';
 import { createInProcessTransport } from '../outbox/in-process-transport';
@@ -240,6 +240,7 @@ export async function startHub(opts: StartHubOptions): Promise<RunningHub> {
       transport = createRabbitMqTransport({
         url: amqpUrl,
         logger: logger.child({ part: 'transport' }),
+        observer: commandOutcomeObserver(coreMetrics),
         ...retryScheduleFromEnv(env),
       });
       // What `loanhub queues` shows, read from the broker at each scrape.
@@ -257,6 +258,7 @@ export async function startHub(opts: StartHubOptions): Promise<RunningHub> {
         retryDelaysMs: retryScheduleFromEnv(env).retryDelaysMs,
         maxAttempts: retryScheduleFromEnv(env).deliveryLimit,
         deadLetters: openDeadLetters(),
+        observer: commandOutcomeObserver(coreMetrics),
       });
       transport = inProcess;
       queueDepths = inProcessDepthSource(inProcess);
