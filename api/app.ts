@@ -1,7 +1,6 @@
 import type { BusinessCalendar } from '../domain/business-calendar';
 import { randomUUID } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import helmet from 'helmet';
 import { CoreUnavailableError, type LoanInquiry } from '../domain/loan-inquiry';
 import type { ChannelCatalogue } from '../channels/channel-catalogue';
 import { CHANNELS, isChannel, type Channel, type Core } from '../domain/channel';
@@ -14,10 +13,13 @@ import type { EmbeddedIssuer } from './auth/embedded-issuer';
 import { embeddedIssuerRoutes } from './auth/token-route';
 import type { TokenVerifier } from './auth/token-verifier';
 import { createChannelRouteKit } from './channel-route-kit';
+import { createChannelRouter } from './channel-router';
 import { createIdempotencyLock } from './idempotency-lock';
 import { createOpsRouter } from './ops/ops-routes';
 import { buildOpenApi, renderDocsPage } from './openapi';
+import { recordHttpMetrics, routeBase } from './http-metrics';
 import { sendProblem } from './problem';
+import { securityHeaders } from './security-headers';
 import { mountLoanRoutes } from './routes/loan-routes';
 import { mountPaymentRoutes } from './routes/payment-routes';
 import { createNetworkAllowList, type NetworkAllowList } from './waf/network-allow-list';
@@ -54,7 +56,8 @@ export function createApiApp(deps: ApiDeps): express.Express {
   app.set('etag', false);
   app.set('query parser', 'simple');
   if (deps.trustProxy !== undefined) app.set('trust proxy', deps.trustProxy);
-  app.use(helmet());
+  app.use(recordHttpMetrics(deps.metrics));
+  app.use(securityHeaders());
   app.use((req, res, next) => {
     const incoming = req.get('x-request-id');
     res.locals.requestId = incoming && /^[A-Za-z0-9._-]{1,64}$/.test(incoming) ? incoming : randomUUID();
@@ -62,29 +65,7 @@ export function createApiApp(deps: ApiDeps): express.Express {
     next();
   });
 
-  app.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok' });
-  });
-  app.get('/readyz', async (_req, res) => {
-    const checks = await deps.readiness();
-    const ready = Object.values(checks).every(Boolean);
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', checks });
-  });
-  app.get('/metrics', async (_req, res) => {
-    res.set('Content-Type', deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
-  });
-  const openApi = buildOpenApi();
-  app.get('/openapi.json', (_req, res) => {
-    res.json(openApi);
-  });
-  app.get('/docs', (_req, res) => {
-    res
-      .set('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'")
-      .type('html')
-      .send(renderDocsPage(openApi));
-  });
-  if (deps.issuer) app.use(embeddedIssuerRoutes({ issuer: deps.issuer, logger: log }));
-
+  // The channel routes first: they carry the traffic, and no other route shares their paths.
   const limiter = createRateLimiter();
   const networks = new Map<Channel, NetworkAllowList | null>(
     CHANNELS.map((c) => [c, createNetworkAllowList(deps.catalogue.policy(c).allowedNetworks)]),
@@ -106,8 +87,7 @@ export function createApiApp(deps: ApiDeps): express.Express {
     },
   });
 
-  const v1 = express.Router({ mergeParams: true });
-  v1.use((req, res, next) => {
+  const v1 = createChannelRouter((req, res, next) => {
     const channel = req.params.channel;
     if (!isChannel(channel))
       return next(new HubError('unknown_channel', 'channels are app, web, agents, atm and stores'));
@@ -136,8 +116,32 @@ export function createApiApp(deps: ApiDeps): express.Express {
     now,
     onOutboxWritten: deps.onOutboxWritten,
   });
-  app.use('/v1/:channel', v1);
-  app.use('/ops', createOpsRouter({ ...deps, now }));
+  app.use('/v1', v1.handle);
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    const checks = await deps.readiness();
+    const ready = Object.values(checks).every(Boolean);
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', checks });
+  });
+  app.get('/metrics', async (_req, res) => {
+    res.set('Content-Type', deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
+  });
+  const openApi = buildOpenApi();
+  app.get('/openapi.json', (_req, res) => {
+    res.json(openApi);
+  });
+  app.get('/docs', (_req, res) => {
+    res
+      .set('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'")
+      .type('html')
+      .send(renderDocsPage(openApi));
+  });
+  if (deps.issuer) app.use(embeddedIssuerRoutes({ issuer: deps.issuer, logger: log }));
+
+  app.use('/ops', routeBase('/ops'), createOpsRouter({ ...deps, now }));
 
   app.use((_req, _res, next) => next(new HubError('not_found', 'no such endpoint; see /docs')));
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {

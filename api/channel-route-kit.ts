@@ -1,10 +1,11 @@
-import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { ChannelCatalogue } from '../channels/channel-catalogue';
 import type { ChannelPolicy } from '../channels/channel-policy';
 import type { Channel } from '../domain/channel';
 import { HubError } from '../domain/errors';
 import type { Caller } from './auth/auth-middleware';
 import type { Scope } from './auth/embedded-issuer';
+import { readJsonBody } from './json-body';
 import { IDEMPOTENCY_KEY_PATTERN } from './schemas';
 import { checkJsonLimits, findSuspicious } from './waf/json-limits';
 import { problem } from './problem';
@@ -32,7 +33,7 @@ export function createChannelRouteKit(deps: {
   catalogue: ChannelCatalogue;
   auth: (scope: Scope) => RequestHandler;
 }): ChannelRouteKit {
-  const parse = express.json({ limit: '16kb', strict: false, type: () => true });
+  const parse = readJsonBody(16 * 1024);
   const requireJson: RequestHandler = (req, _res, next) => {
     if (!req.is('application/json'))
       return next(problem('unsupported_media_type', 'send the body with Content-Type: application/json'));

@@ -5,9 +5,9 @@ import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client
 export interface HubMetrics {
   readonly registry: Registry;
   readonly wafBlocks: Counter<'rule' | 'channel'>;
-  readonly httpRequests: Counter<'route' | 'status'>;
+  readonly httpRequests: Counter<'method' | 'route' | 'status'>;
   readonly paymentsAccepted: Counter<'channel' | 'core'>;
-  readonly httpDuration: Histogram<'route'>;
+  readonly httpDuration: Histogram<'method' | 'route'>;
 }
 
 export function createHubMetrics(opts: { defaultMetrics?: boolean } = {}): HubMetrics {
@@ -23,8 +23,8 @@ export function createHubMetrics(opts: { defaultMetrics?: boolean } = {}): HubMe
     }),
     httpRequests: new Counter({
       name: 'loanhub_http_requests_total',
-      help: 'API requests answered, by route and status',
-      labelNames: ['route', 'status'],
+      help: 'API requests answered, by method, route template and status',
+      labelNames: ['method', 'route', 'status'],
       registers: [registry],
     }),
     paymentsAccepted: new Counter({
@@ -35,8 +35,8 @@ export function createHubMetrics(opts: { defaultMetrics?: boolean } = {}): HubMe
     }),
     httpDuration: new Histogram({
       name: 'loanhub_http_request_duration_seconds',
-      help: 'API request latency',
-      labelNames: ['route'],
+      help: 'API request latency, from the request to the last byte of the answer, by method and route template',
+      labelNames: ['method', 'route'],
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
       registers: [registry],
     }),

@@ -1,15 +1,15 @@
-import type { Router } from 'express';
 import type { LoanInquiry } from '../../domain/loan-inquiry';
 import type { Core } from '../../domain/channel';
 import { coreForLoan, isLoanNumber } from '../../domain/core-routing';
 import { formatAmount } from '../../domain/money';
 import type { ChannelRouteKit } from '../channel-route-kit';
+import type { RouteTable } from '../channel-router';
 import { problem } from '../problem';
 
 // GET /v1/{channel}/loans/{loanNumber}: debt inquiry (consulta de deuda) through the loan's core.
 
 export function mountLoanRoutes(
-  router: Router,
+  router: RouteTable,
   kit: ChannelRouteKit,
   inquire: (core: Core, loanNumber: string) => Promise<LoanInquiry | null>,
 ): void {

@@ -1,5 +1,5 @@
 import type { BusinessCalendar } from '../../domain/business-calendar';
-import type { Response, Router } from 'express';
+import type { Response } from 'express';
 import { HubError } from '../../domain/errors';
 import { PAYMENT_ID_PATTERN } from '../../domain/ids';
 import type { Logger } from '../../logging/logger';
@@ -9,6 +9,7 @@ import { toPaymentView } from '../../payments/payment-view';
 import { reversePayment } from '../../payments/reverse-payment';
 import type { PaymentStore } from '../../store/store-port';
 import type { ChannelRouteKit } from '../channel-route-kit';
+import type { RouteTable } from '../channel-router';
 import type { IdempotencyLock } from '../idempotency-lock';
 import { everyProblem, paymentPolicyProblems } from '../../payments/channel-rules';
 import { readPaymentRequest, reversalRequestProblems } from '../payment-request';
@@ -32,7 +33,7 @@ export interface PaymentRouteDeps {
 
 const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
 
-export function mountPaymentRoutes(router: Router, kit: ChannelRouteKit, deps: PaymentRouteDeps): void {
+export function mountPaymentRoutes(router: RouteTable, kit: ChannelRouteKit, deps: PaymentRouteDeps): void {
   const useCaseDeps = {
     store: deps.store,
     timeZone: deps.timeZone,
