@@ -6,11 +6,17 @@ import {
   SETTINGS,
   type SettingProblem,
 } from '../config/settings-catalogue';
+import { probePgStore } from '../store/postgres/pg-probe';
 
 // `loanhub config check [--json]`: the environment as a process would read it. Every setting with
 // where its value comes from (default, env, or a file such as a channel policy), secrets masked; every
 // wrong or missing value named, and a non-zero exit when there is one, so a deployment can run it
-// before the hub (or as a container's pre-start check).
+// before the hub (or as a container's pre-start check). A PostgreSQL store (LOANHUB_DB_URL) is also tried:
+// one connection with a short timeout, so a store that cannot be reached (refused, unknown host, wrong
+// password, no answer) fails the check by name; --no-connect checks the values only.
+
+/** How long `config check` waits for the store to answer. */
+export const STORE_CONNECT_TIMEOUT_MS = 5_000;
 
 export type SettingSource = 'default' | 'env' | 'file';
 
@@ -65,6 +71,27 @@ export function checkConfig(env: NodeJS.ProcessEnv): ConfigReport {
   return { ok: problems.length === 0, settings, problems, unknown };
 }
 
+/**
+ * checkConfig, and then whether the store can be reached: a problem on LOANHUB_DB_URL when PostgreSQL
+ * refuses, cannot be found, does not answer within timeoutMs or refuses the login. Not tried when the URL
+ * already has a problem of its own; the embedded SQLite store needs no connection.
+ */
+export async function checkConfigAndStore(
+  env: NodeJS.ProcessEnv,
+  timeoutMs = STORE_CONNECT_TIMEOUT_MS,
+): Promise<ConfigReport> {
+  const report = checkConfig(env);
+  const url = env.LOANHUB_DB_URL;
+  if (!url || report.problems.some((p) => p.name === 'LOANHUB_DB_URL')) return report;
+  const probe = await probePgStore(url, timeoutMs);
+  if (probe.ok) return report;
+  const problems = [
+    ...report.problems,
+    { name: 'LOANHUB_DB_URL', message: `the store cannot be reached: ${probe.reason ?? 'unknown reason'}` },
+  ];
+  return { ...report, ok: false, problems };
+}
+
 export function renderConfigReport(report: ConfigReport): { out: string; err: string } {
   const rows = report.settings.map((s) => [s.name, s.source, s.value ?? '(unset)']);
   const widths = [0, 1].map((i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
@@ -83,11 +110,12 @@ export function registerConfigCommands(program: Command): void {
   config
     .command('check')
     .description(
-      'print every setting with its source (default, env, file), secrets masked; exit 1 naming each wrong or missing value',
+      'print every setting with its source (default, env, file), secrets masked; exit 1 naming each wrong or missing value and a store that cannot be reached',
     )
     .option('--json', 'print { ok, settings, problems, unknown } as JSON')
-    .action((opts: { json?: boolean }) => {
-      const report = checkConfig(process.env);
+    .option('--no-connect', 'check the values only: do not try to reach the PostgreSQL store (LOANHUB_DB_URL)')
+    .action(async (opts: { json?: boolean; connect: boolean }) => {
+      const report = opts.connect ? await checkConfigAndStore(process.env) : checkConfig(process.env);
       if (opts.json) {
         process.stdout.write(JSON.stringify(report, null, 2) + '\n');
       } else {

@@ -1,24 +1,47 @@
 import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import net from 'node:net';
 import { join } from 'node:path';
-import { checkConfig, renderConfigReport, type ConfigReport } from '../../cli/config-command';
+import { checkConfig, checkConfigAndStore, renderConfigReport, type ConfigReport } from '../../cli/config-command';
 import { main } from '../../cli/main';
 import { SETTINGS } from '../../config/settings-catalogue';
 import { CHANNELS, CORES } from '../../domain/channel';
+import { startPrivatePostgres, type PrivatePostgres } from '../e2e/private-postgres';
+import { freePorts } from '../integration/hub-fixture';
 
 // `loanhub config check`: what an operator runs before starting a process, with good and bad
-// environments. The last test goes through main() as `loanhub config check --json` would.
+// environments, and a PostgreSQL store that can or cannot be reached (a private cluster of this suite:
+// test/e2e/private-postgres.ts). The last tests go through main() as `loanhub config check` would.
 
 let dir: string;
 let keyFile: string;
+let pg: PrivatePostgres;
 
-beforeAll(() => {
+beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'loanhub-config-'));
   keyFile = join(dir, 'id_ed25519');
   writeFileSync(keyFile, '-----BEGIN OPENSSH PRIVATE KEY-----\nnot a real key\n-----END OPENSSH PRIVATE KEY-----\n');
   chmodSync(keyFile, 0o600);
+  pg = await startPrivatePostgres();
+}, 60_000);
+afterAll(async () => {
+  rmSync(dir, { recursive: true, force: true });
+  await pg.destroy();
 });
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** The private cluster's URL with another port or password. */
+function pgUrl(change: { port?: number; password?: string } = {}): string {
+  const u = new URL(pg.url);
+  if (change.port !== undefined) u.port = String(change.port);
+  if (change.password !== undefined) u.password = change.password;
+  return u.toString();
+}
+
+async function closedPort(): Promise<number> {
+  const [port] = await freePorts(1);
+  if (port === undefined) throw new Error('no free port');
+  return port;
+}
 
 const FINGERPRINT = 'SHA256:' + 'A'.repeat(42) + 'Q';
 
@@ -224,6 +247,61 @@ describe('loanhub config check', () => {
     expect(renderConfigReport(r).err).toMatch(/LOANHUB_TIMEZONE is set but no part of loanhub reads it/);
   });
 
+  describe('the store', () => {
+    test('a PostgreSQL store that answers and takes the login passes', async () => {
+      const r = await checkConfigAndStore({ ...production(), LOANHUB_DB_URL: pg.url });
+      expect(r.problems).toEqual([]);
+      expect(r.ok).toBe(true);
+    });
+
+    test('a closed port is named at once, not after the timeout', async () => {
+      const port = await closedPort();
+      const t0 = Date.now();
+      const r = await checkConfigAndStore({ ...production(), LOANHUB_DB_URL: pgUrl({ port }) }, 10_000);
+      expect(Date.now() - t0).toBeLessThan(5_000);
+      expect(r.ok).toBe(false);
+      expect(r.problems.map((p) => p.name)).toEqual(['LOANHUB_DB_URL']);
+      expect(r.problems[0]?.message).toMatch(/^the store cannot be reached: connection refused at 127\.0\.0\.1:/);
+    });
+
+    test('a wrong password is named as a refused login, and the password is not printed', async () => {
+      const r = await checkConfigAndStore({ ...production(), LOANHUB_DB_URL: pgUrl({ password: 'wrong-pass-5' }) });
+      expect(r.problems.map((p) => p.name)).toEqual(['LOANHUB_DB_URL']);
+      expect(r.problems[0]?.message).toMatch(/refused the login: password authentication failed for user "loanhub"/);
+      expect(JSON.stringify(r) + renderConfigReport(r).out + renderConfigReport(r).err).not.toContain('wrong-pass-5');
+    });
+
+    test('a server that accepts and never answers is given up on after the connect timeout', async () => {
+      const sockets: net.Socket[] = [];
+      const silent = net.createServer((s) => sockets.push(s));
+      const [port] = await freePorts(1);
+      await new Promise<void>((resolve) => silent.listen(port, '127.0.0.1', resolve));
+      try {
+        const t0 = Date.now();
+        const r = await checkConfigAndStore({ ...production(), LOANHUB_DB_URL: pgUrl({ port }) }, 500);
+        expect(Date.now() - t0).toBeLessThan(3_000);
+        expect(r.problems).toEqual([
+          {
+            name: 'LOANHUB_DB_URL',
+            message: `the store cannot be reached: no answer from 127.0.0.1:${String(port)} within 0.5 s`,
+          },
+        ]);
+      } finally {
+        for (const s of sockets) s.destroy();
+        await new Promise<void>((resolve) => silent.close(() => resolve()));
+      }
+    });
+
+    test('a URL with a problem of its own is not tried, and the embedded store needs no connection', async () => {
+      const bad = await checkConfigAndStore({ ...production(), LOANHUB_DB_URL: 'postgres//no-colon' });
+      expect(bad.problems.filter((p) => p.name === 'LOANHUB_DB_URL')).toHaveLength(1);
+      expect(bad.problems.find((p) => p.name === 'LOANHUB_DB_URL')?.message).toMatch(/not a URL/);
+      const embedded = production();
+      delete embedded.LOANHUB_DB_URL;
+      expect((await checkConfigAndStore(embedded)).ok).toBe(true);
+    });
+  });
+
   describe('through the command line', () => {
     const saved = { ...process.env };
     let out: string[];
@@ -245,20 +323,50 @@ describe('loanhub config check', () => {
       Object.assign(process.env, env);
     };
 
-    test('loanhub config check --json exits 0 on a good environment', async () => {
-      only(production());
+    test('loanhub config check --json exits 0 on a good environment whose store answers', async () => {
+      only({ ...production(), LOANHUB_DB_URL: pg.url });
       const code = await main(['node', 'loanhub', 'config', 'check', '--json']);
       expect(code).toBe(0);
       const report = JSON.parse(out.join('')) as ConfigReport;
       expect(report.ok).toBe(true);
       expect(report.settings.find((s) => s.name === 'LOANHUB_DB_URL')?.value).toBe(
-        'postgres://loanhub:****@db.internal:5432/loanhub',
+        `postgres://loanhub:****@127.0.0.1:${String(pg.port)}/loanhub_test`,
       );
+    });
+
+    test('loanhub config check --json exits 1 naming a store that cannot be reached', async () => {
+      const port = await closedPort();
+      only({ ...production(), LOANHUB_DB_URL: pgUrl({ port }) });
+      const code = await main(['node', 'loanhub', 'config', 'check', '--json']);
+      expect(code).toBe(1);
+      const report = JSON.parse(out.join('')) as ConfigReport;
+      expect(report.ok).toBe(false);
+      expect(report.problems).toEqual([
+        {
+          name: 'LOANHUB_DB_URL',
+          message: `the store cannot be reached: connection refused at 127.0.0.1:${String(port)} (is PostgreSQL running and listening there?)`,
+        },
+      ]);
+    });
+
+    test('loanhub config check names a wrong password on stderr, without printing it', async () => {
+      only({ ...production(), LOANHUB_DB_URL: pgUrl({ password: 'wrong-pass-5' }) });
+      const code = await main(['node', 'loanhub', 'config', 'check']);
+      expect(code).toBe(1);
+      expect(err.join('')).toMatch(
+        /LOANHUB_DB_URL: the store cannot be reached: 127\.0\.0\.1:\d+ refused the login: password authentication failed for user "loanhub"/,
+      );
+      expect(out.join('') + err.join('')).not.toContain('wrong-pass-5');
+    });
+
+    test('loanhub config check --no-connect checks the values only', async () => {
+      only({ ...production(), LOANHUB_DB_URL: pgUrl({ port: await closedPort() }) });
+      expect(await main(['node', 'loanhub', 'config', 'check', '--no-connect', '--json'])).toBe(0);
     });
 
     test('loanhub config check exits 1 and names the bad variable on stderr', async () => {
       only({ ...production(), LOANHUB_MAINFRAME_SFTP_HOST_FINGERPRINT: 'ab:cd:ef' });
-      const code = await main(['node', 'loanhub', 'config', 'check']);
+      const code = await main(['node', 'loanhub', 'config', 'check', '--no-connect']);
       expect(code).toBe(1);
       expect(out.join('')).toMatch(/^SETTING\s+SOURCE\s+VALUE/);
       expect(out.join('')).toMatch(/LOANHUB_DB_URL\s+env\s+postgres:\/\/loanhub:\*\*\*\*@db.internal:5432\/loanhub/);
