@@ -146,17 +146,18 @@ export function openSqliteStore(opts: { file: string; synchronous?: 'FULL' | 'NO
   };
 
   const acceptOne = (input: AcceptPaymentInput): AcceptOutcome => {
-    dropExpiredKey.run(input.idempotency.clientId, input.idempotency.key, input.idempotency.createdAt);
-    const existing = selectIdempotency.get(input.idempotency.clientId, input.idempotency.key) as
-      IdempotencyRow | undefined;
-    if (existing) return { kind: 'existing', idempotency: toIdempotency(existing) };
+    const { clientId, key, createdAt } = input.idempotency;
+    const existing = selectIdempotency.get(clientId, key) as IdempotencyRow | undefined;
+    // The expired key's DELETE only when there is a row to drop: a new key costs one lookup, not two.
+    if (existing && existing.expires_at > createdAt) return { kind: 'existing', idempotency: toIdempotency(existing) };
+    if (existing) dropExpiredKey.run(clientId, key, createdAt);
     const p = input.payment;
     if (input.maxPerLoanPerDay !== undefined) {
       const row = takenToday.get(p.channel, p.loanNumber, p.businessDate, p.currency) as { taken: bigint } | undefined;
       const taken = row ? BigInt(row.taken) : 0n;
       if (taken + p.amount > input.maxPerLoanPerDay) return { kind: 'daily_limit_exceeded', alreadyTaken: taken };
     }
-    insertPayment.run({ ...p, amount: p.amount });
+    insertPayment.run(p);
     addToDaily.run(p.channel, p.loanNumber, p.businessDate, p.currency, p.amount);
     insertIdempotency.run(input.idempotency);
     insertEvent.run(p.id, null, p.status, 'accepted', null, p.createdAt);
