@@ -497,12 +497,57 @@ describe('network, database, broker, mainframe link', () => {
   });
 });
 
+/** The alarms on issue 13's metrics: metric, what they repeat over, and their dimensions (as hcl2json gives them). */
+const ISSUE_13_ALARMS: Record<string, { metric: string; forEach?: string; dimensions: Record<string, string> }> = {
+  commands_dead_lettered: {
+    metric: 'loanhub_commands_dead_lettered_total',
+    forEach: '${toset(var.cores)}',
+    dimensions: { core: '${each.key}' },
+  },
+  queue_backlog: {
+    metric: 'loanhub_queue_messages',
+    forEach: '${toset(concat(var.cores, ["results"]))}',
+    dimensions: { core: '${each.key}', state: 'ready' },
+  },
+  queue_no_consumers: {
+    metric: 'loanhub_queue_consumers',
+    forEach: '${toset(var.cores)}',
+    dimensions: { core: '${each.key}' },
+  },
+  queue_stats_down: { metric: 'loanhub_queue_stats_up', dimensions: { job: 'loanhub-serve' } },
+  webhook_backlog_age: {
+    metric: 'loanhub_webhook_backlog_oldest_age_seconds',
+    forEach: '${toset(var.channels)}',
+    dimensions: { channel: '${each.key}' },
+  },
+  webhook_endpoint_disabled: {
+    metric: 'loanhub_webhook_endpoint_disabled',
+    forEach: '${toset(var.channels)}',
+    dimensions: { channel: '${each.key}' },
+  },
+  webhook_gave_up: {
+    metric: 'loanhub_webhook_deliveries_total',
+    forEach: '${toset(var.channels)}',
+    dimensions: { channel: '${each.key}', outcome: 'gave_up' },
+  },
+  webhook_store_down: { metric: 'loanhub_webhook_store_up', dimensions: { job: 'loanhub-serve' } },
+};
+const metricsDoc = fs.readFileSync(path.resolve(__dirname, '../../docs/metrics.md'), 'utf8');
+
 describe('observability', () => {
   test('alarms on the API 5xx rate, dead letters, outbox lag, overdue night files, open breakers and reconciliation breaks, to one topic', () => {
     const o = tree.dir('modules/observability');
     const alarms = o.resources.get('aws_cloudwatch_metric_alarm') ?? new Map<string, Body>();
     expect([...alarms.keys()].sort()).toEqual(
-      ['api_5xx_rate', 'breaker_open', 'dead_letters', 'night_files_overdue', 'outbox_lag', 'reconciliation_breaks'].sort(),
+      [
+        'api_5xx_rate',
+        'breaker_open',
+        'dead_letters',
+        'night_files_overdue',
+        'outbox_lag',
+        'reconciliation_breaks',
+        ...Object.keys(ISSUE_13_ALARMS),
+      ].sort(),
     );
     for (const [name, a] of alarms) {
       expect({ alarm: name, actions: a.alarm_actions }).toEqual({ alarm: name, actions: ['${aws_sns_topic.alarms.arn}'] });
@@ -518,6 +563,51 @@ describe('observability', () => {
     expect([...(tree.dir('modules/observability').variables.get('dead_letter_queues')?.default as string[])].sort()).toEqual(
       expected,
     );
+  });
+
+  test("issue 13's metrics are alarmed on per core, per channel or per process as docs/metrics.md advises, to the topic", () => {
+    const o = tree.dir('modules/observability');
+    const alarms = o.resources.get('aws_cloudwatch_metric_alarm') ?? new Map<string, Body>();
+    for (const [name, want] of Object.entries(ISSUE_13_ALARMS)) {
+      const a = alarms.get(name);
+      expect({
+        name,
+        metric: a?.metric_name,
+        for_each: a?.for_each,
+        dimensions: a?.dimensions,
+        actions: a?.alarm_actions,
+        ok: a?.ok_actions,
+      }).toEqual({
+        name,
+        metric: want.metric,
+        for_each: want.forEach,
+        dimensions: want.dimensions,
+        actions: ['${aws_sns_topic.alarms.arn}'],
+        ok: ['${aws_sns_topic.alarms.arn}'],
+      });
+      // each alarm's metric is one the hub serves and docs/metrics.md lists with alert advice
+      expect({ name, documented: metricsDoc.includes(`| \`${want.metric}\` |`) }).toEqual({ name, documented: true });
+    }
+    expect(o.variables.get('channels')?.default).toEqual([...CHANNELS]);
+  });
+
+  test("every metric alarmed on is exported by the tasks' agents with the dimensions its alarm uses", () => {
+    const agent = text(tree.dir('modules/compute').locals.agent_container);
+    // the agent's EMF declarations, each: which jobs, which dimension set, which metric names
+    const declarations = [...agent.matchAll(/\{\s*source_labels[^}]*?\}/g)].map((m) => m[0]);
+    expect(declarations.length).toBeGreaterThan(0);
+    const exportedWith = (metric: string, dims: readonly string[]): boolean =>
+      declarations.some((d) => {
+        const set = /dimensions\s*=\s*\[\[([^\]]*)\]\]/.exec(d)?.[1] ?? '';
+        const names = [...set.matchAll(/\\?"([a-z_]+)\\?"/g)].map((x) => x[1]).sort();
+        return d.includes(`^${metric}$`) && JSON.stringify(names) === JSON.stringify([...dims].sort());
+      });
+    for (const [name, want] of Object.entries(ISSUE_13_ALARMS)) {
+      expect({ name, exported: exportedWith(want.metric, Object.keys(want.dimensions)) }).toEqual({
+        name,
+        exported: true,
+      });
+    }
   });
 
   test("the metrics alarmed on are among those the tasks' agents export, from the hub's metric names", () => {

@@ -171,8 +171,12 @@ locals {
                   emf_processor = {
                     metric_namespace = var.metric_namespace
                     metric_declaration = [
-                      { source_labels = ["job"], label_matcher = "^loanhub-", dimensions = [["job"]], metric_selectors = ["^loanhub_outbox_lag_seconds$", "^loanhub_batch_files_overdue$", "^loanhub_reconciliation_breaks_open$"] },
-                      { source_labels = ["job"], label_matcher = "^loanhub-work-", dimensions = [["core"]], metric_selectors = ["^loanhub_core_breaker_state$"] },
+                      { source_labels = ["job"], label_matcher = "^loanhub-", dimensions = [["job"]], metric_selectors = ["^loanhub_outbox_lag_seconds$", "^loanhub_batch_files_overdue$", "^loanhub_reconciliation_breaks_open$", "^loanhub_queue_stats_up$", "^loanhub_webhook_store_up$"] },
+                      { source_labels = ["job"], label_matcher = "^loanhub-work-", dimensions = [["core"]], metric_selectors = ["^loanhub_core_breaker_state$", "^loanhub_commands_dead_lettered_total$"] },
+                      { source_labels = ["job"], label_matcher = "^loanhub-", dimensions = [["core"]], metric_selectors = ["^loanhub_queue_consumers$"] },
+                      { source_labels = ["job"], label_matcher = "^loanhub-", dimensions = [["core", "state"]], metric_selectors = ["^loanhub_queue_messages$"] },
+                      { source_labels = ["job"], label_matcher = "^loanhub-serve$", dimensions = [["channel"]], metric_selectors = ["^loanhub_webhook_backlog_oldest_age_seconds$", "^loanhub_webhook_endpoint_disabled$"] },
+                      { source_labels = ["job"], label_matcher = "^loanhub-serve$", dimensions = [["channel", "outcome"]], metric_selectors = ["^loanhub_webhook_deliveries_total$"] },
                     ]
                   }
                 }

@@ -63,3 +63,21 @@ variable "cores" {
   description = "Loan cores whose circuit breaker is watched."
   default     = ["cash", "mortgage", "vehicle"]
 }
+
+variable "channels" {
+  type        = list(string)
+  description = "Channels whose webhooks are watched (backlog age, endpoint disabled, deliveries given up)."
+  default     = ["app", "web", "agents", "atm", "stores"]
+}
+
+variable "queue_ready_max" {
+  type        = number
+  description = "Alarm when more messages than this wait on a queue for 10 minutes."
+  default     = 1000
+}
+
+variable "webhook_backlog_age_seconds" {
+  type        = number
+  description = "Alarm when a channel's oldest unfinished webhook is older than this."
+  default     = 900
+}
