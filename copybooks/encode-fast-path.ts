@@ -249,9 +249,11 @@ export function compileEncodeFastPath(layout: Layout, options: EncodeFastPathOpt
     ].join('\n');
   };
 
-  const fillerCode = (c: LayoutNode, rel: number): string => {
+  const fillerCode = (c: LayoutNode, rel: number, alone: boolean): string => {
     const fixed = options.fillerBytes(c);
     if (fixed === undefined) return '';
+    // VALUE SPACES alone in its area and outside any REDEFINES area: the record starts as spaces.
+    if (alone && fixed.every((x) => x === page.space)) return '';
     const k = constant(fixed);
     return Array.from({ length: c.occurs?.max ?? 1 }, (_, i) => `b.set(${k}, ${at(rel + i * c.size)});`).join('\n');
   };
@@ -290,7 +292,10 @@ export function compileEncodeFastPath(layout: Layout, options: EncodeFastPathOpt
       const areaSize = Math.max(...nodes.map((c) => c.size * (c.occurs?.max ?? 1)));
       const views = nodes.filter((c) => !c.filler);
       if (nodes.length === 1 || views.length === 0) {
-        for (const c of nodes) lines.push(c.filler ? fillerCode(c, rel) : itemCode(c, vars.get(c) ?? '', rel, shared));
+        for (const c of nodes)
+          lines.push(
+            c.filler ? fillerCode(c, rel, nodes.length === 1 && !shared) : itemCode(c, vars.get(c) ?? '', rel, shared),
+          );
       } else {
         // Views of a REDEFINES area: the given ones in order; with more than one, each must give
         // back the same bytes when written again (else the full plan reports REDEFINES_CONFLICT).

@@ -12,7 +12,13 @@ import type { FieldCodec } from './field-codec';
 // writes the same bytes or throws the same typed error as before. So it may decline freely, but
 // what it writes must be byte for byte what encoder.encode(JSON.parse(line)) writes.
 
-/** Writes the record of the JSON line L[i, e) (V: a DataView of L's bytes) into buf (filled with spaces); false: use JSON.parse. */
+/**
+ * Writes the record of the JSON line L[i, e) (V: a DataView of L's bytes) into buf (filled with
+ * spaces); false: use JSON.parse. The scans of a value do not compare every position with e: an
+ * unterminated value runs on into the bytes after the line (or past the buffer, where a read gives
+ * undefined: neither a digit nor a character, so the scan stops), and every check after a value
+ * (key, comma, brace) is bounded by e, so such a line is always declined, never written.
+ */
 export type FastLine = (L: Uint8Array, V: DataView, i: number, e: number, buf: Uint8Array) => boolean;
 
 export interface JsonLineEncoderOptions {
@@ -45,34 +51,40 @@ function sameBytes(buf: Uint8Array, pos: number, saved: Uint8Array, len: number)
 }
 
 /**
- * Statements reading the decimal string at L[vs, ve) as the n stored digits of a field with
- * `scale` decimals, handing digit o (0 = most significant) to `put` and declaring `neg`; the form
- * the decoder prints (every decimal given, integer digits that fit) only, as digitsCode in
- * encode-fast-path.ts reads it; any other form returns -1 (JSON.parse and the encoder decide).
+ * Statements reading the decimal string value at L[i] (its opening quote) as the n stored digits
+ * of a field with `scale` decimals, in one pass: the sign, the integer digits, the point and
+ * exactly `scale` decimals, the closing quote; i is left past that quote. Digit o (0 = most
+ * significant) goes to `put`, and `neg` is declared. Only the form the decoder prints (every
+ * decimal given, integer digits that fit; leading zeros beyond the width allowed, as parseDigits
+ * allows them: "0.0725000" for SV9(7)) is read, as digitsCode in encode-fast-path.ts reads it; any
+ * other form returns -1 (JSON.parse and the encoder decide). A byte is a digit when `c ^ 48` is
+ * at most 9, which also turns a read past the buffer (undefined) into a non-digit.
  */
-function digitsCode(n: number, scale: number, signed: boolean, put: (o: string, d: string) => string): string {
+function numberCode(n: number, scale: number, signed: boolean, put: (o: string, d: string) => string): string {
   const intWidth = n - scale;
-  const ie = scale > 0 ? `ve - ${scale + 1}` : 've';
-  const fits = [
-    'ie > s0',
-    `ie - s1 <= ${intWidth}`,
-    ...(scale > 0 ? ['L[ie] === 46'] : []),
-    ...(signed ? [] : ['!neg']),
-  ].join(' && ');
+  const fits = ['ie > s0', `ie - s1 <= ${intWidth}`, ...(signed ? [] : ['!neg'])].join(' && ');
+  const decimals = Array.from(
+    { length: scale },
+    (_, k) => `const d${k} = L[ie + ${k + 1}] ^ 48; if (d${k} > 9) return -1;`,
+  );
   return [
-    'const c0 = ve > vs ? L[vs] : 0;',
-    'const s0 = c0 === 45 || c0 === 43 ? vs + 1 : vs;',
+    'if (L[i] !== 34) return -1;',
+    'let s0 = i + 1;',
+    'const c0 = L[s0];',
     'const neg = c0 === 45;',
-    `const ie = ${ie};`,
-    // Integer digits beyond the picture's width may only be leading zeros ("0.0725000" for SV9(7)).
+    'if (neg || c0 === 43) s0++;',
+    'let ie = s0; while ((L[ie] ^ 48) <= 9) ie++;',
+    // Integer digits beyond the picture's width may only be leading zeros.
     `let s1 = s0; while (ie - s1 > ${intWidth} && L[s1] === 48) s1++;`,
     `if (!(${fits})) return -1;`,
-    ...Array.from({ length: intWidth }, (_, o) => put(String(o), '0')),
-    ...Array.from({ length: scale }, (_, i) => {
-      const d = `d${i}`;
-      return `const ${d} = L[ve - ${scale - i}] - 48; if (${d} >>> 0 > 9) return -1; ${put(String(intWidth + i), d)}`;
-    }),
-    `for (let j = ie - 1, q = ${intWidth - 1}; j >= s1; j--, q--) { const d = L[j] - 48; if (d >>> 0 > 9) return -1; ${put('q', 'd')} }`,
+    ...(scale > 0 ? ['if (L[ie] !== 46) return -1;', ...decimals] : []),
+    `if (L[ie + ${scale > 0 ? scale + 1 : 0}] !== 34) return -1;`,
+    `i = ie + ${scale > 0 ? scale + 2 : 1};`,
+    ...Array.from({ length: scale }, (_, k) => put(String(intWidth + k), `d${k}`)),
+    // The integer digits: zeros up to the first digit given, then the digits, each written once.
+    `const z = ${intWidth} - (ie - s1);`,
+    `for (let q = 0; q < z; q++) { ${put('q', '0')} }`,
+    `for (let j = s1, q = z; j < ie; j++, q++) { ${put('q', '(L[j] ^ 48)')} }`,
   ].join('\n');
 }
 
@@ -93,6 +105,7 @@ export function compileJsonLineFastPath(layout: Layout, options: JsonLineEncoder
   const consts: unknown[] = [];
   const constant = (v: unknown): string => `k[${consts.push(v) - 1}]`;
   const functions: string[] = [];
+  let inlined = 0;
   // Tables and scratch as locals of each generated function (only those it uses): TurboFan checks
   // them once per call instead of at every access through the closure.
   const localsFor = (body: string): string => {
@@ -135,14 +148,14 @@ export function compileJsonLineFastPath(layout: Layout, options: JsonLineEncoder
           'i++;',
           'let n = 0;',
           'for (;;) {',
-          '  if (i >= e) return -1;',
+          // Printable ASCII the code page has, in one lookup; the rest below. No test of i
+          // against e (see FastLine): past the buffer, c is undefined and the value declines.
           '  let c = L[i];',
-          // Printable ASCII the code page has, in one lookup; the rest below.
           '  let x = A[c];',
           '  if (x >= 0) i++;',
           '  else {',
           '    if (c === 34) break;',
-          '    if (c < 0x80) return -1;',
+          '    if (!(c >= 0x80)) return -1;',
           '    if (c >= 0xc2 && c <= 0xdf) { const c1 = L[i + 1]; if (i + 1 >= e || (c1 & 0xc0) !== 0x80) return -1; c = ((c & 0x1f) << 6) | (c1 & 0x3f); i += 2; }',
           '    else if (c >= 0xe0 && c <= 0xef) {',
           '      const c1 = L[i + 1]; const c2 = L[i + 2];',
@@ -166,10 +179,7 @@ export function compileJsonLineFastPath(layout: Layout, options: JsonLineEncoder
         const n = t.digits;
         if (t.blankWhenZero || t.scale < 0 || t.scale > n) return viaCodecCode();
         const first = t.signSeparate && t.signPosition === 'leading' ? 1 : 0;
-        const lines = [
-          STRING_SPAN,
-          digitsCode(n, t.scale, t.signed, (o, d) => `b[${at(first)} + ${o}] = ${page.zero} + ${d};`),
-        ];
+        const lines = [numberCode(n, t.scale, t.signed, (o, d) => `b[${at(first)} + ${o}] = ${page.zero} + ${d};`)];
         if (t.signed && !t.signSeparate) {
           const pos = at(first + (t.signPosition === 'leading' ? 0 : n - 1));
           lines.push(
@@ -190,7 +200,7 @@ export function compileJsonLineFastPath(layout: Layout, options: JsonLineEncoder
         const size = Math.floor(n / 2) + 1;
         const pad = size * 2 - 1 - n;
         const nib = (k: number): string => (k < pad ? '0' : `D[${k - pad}]`);
-        const lines = [STRING_SPAN, digitsCode(n, t.scale, t.signed, (o, d) => `D[${o}] = ${d};`)];
+        const lines = [numberCode(n, t.scale, t.signed, (o, d) => `D[${o}] = ${d};`)];
         for (let j = 0; j < size - 1; j++) lines.push(`b[${at(j)}] = (${nib(2 * j)} << 4) | ${nib(2 * j + 1)};`);
         const sign = t.signed ? '(neg ? 0x0d : 0x0c)' : '0x0f';
         lines.push(`b[${at(size - 1)}] = (${nib(2 * size - 2)} << 4) | ${sign};`);
@@ -202,7 +212,7 @@ export function compileJsonLineFastPath(layout: Layout, options: JsonLineEncoder
         const bits = t.bytes * 8;
         const lo = t.signed ? -(2 ** (bits - 1)) : 0;
         const hi = t.signed ? 2 ** (bits - 1) - 1 : 2 ** bits - 1;
-        const lines = [STRING_SPAN, digitsCode(n, t.scale, t.signed, (o, d) => `D[${o}] = ${d};`)];
+        const lines = [numberCode(n, t.scale, t.signed, (o, d) => `D[${o}] = ${d};`)];
         lines.push(`let w = ${Array.from({ length: n }, (_, i) => `D[${i}] * ${10 ** (n - 1 - i)}`).join(' + ')};`);
         lines.push(`if (neg) w = -w;`, `if (w < ${lo} || w > ${hi}) return -1;`);
         lines.push(`if (w < 0) w += ${2 ** bits};`);
@@ -228,6 +238,11 @@ export function compileJsonLineFastPath(layout: Layout, options: JsonLineEncoder
   // Statements reading item c (all its occurrences) at L[i], written at p + rel.
   const itemCode = (c: LayoutNode, rel: number, shared: boolean): string => {
     const occurs = c.occurs;
+    if (occurs === undefined && c.kind === 'field') {
+      // A field written once: its statements inline, in a block with its own p (no call per field).
+      const q = `q${inlined++}`;
+      return `{ const ${q} = ${at(rel)}; { const p = ${q};\n${fieldCode(c, shared)}\n} }`;
+    }
     const fn = nodeFunction(c, shared);
     if (occurs === undefined) return `i = ${fn}(L, V, i, e, b, ${at(rel)}); if (i < 0) return -1;`;
     return [
@@ -242,9 +257,11 @@ export function compileJsonLineFastPath(layout: Layout, options: JsonLineEncoder
     ].join('\n');
   };
 
-  const fillerCode = (c: LayoutNode, rel: number): string => {
+  const fillerCode = (c: LayoutNode, rel: number, alone: boolean): string => {
     const fixed = options.fillerBytes(c);
     if (fixed === undefined) return '';
+    // VALUE SPACES alone in its area and outside any REDEFINES area: the record starts as spaces.
+    if (alone && fixed.every((x) => x === page.space)) return '';
     const k = constant(fixed);
     return Array.from({ length: c.occurs?.max ?? 1 }, (_, i) => `b.set(${k}, ${at(rel + i * c.size)});`).join('\n');
   };
@@ -264,7 +281,7 @@ export function compileJsonLineFastPath(layout: Layout, options: JsonLineEncoder
       const fills: string[] = [];
       let at0 = 0;
       for (const nodes of areas) {
-        for (const c of nodes) fills.push(fillerCode(c, at0));
+        for (const c of nodes) fills.push(fillerCode(c, at0, nodes.length === 1 && !shared));
         at0 += Math.max(...nodes.map((c) => c.size * (c.occurs?.max ?? 1)));
       }
       return [...fills, expect(Buffer.from('{}'))].join('\n');
@@ -282,7 +299,7 @@ export function compileJsonLineFastPath(layout: Layout, options: JsonLineEncoder
       const views = nodes.filter((c) => !c.filler);
       if (nodes.length === 1 || views.length === 0) {
         for (const c of nodes) {
-          if (c.filler) lines.push(fillerCode(c, rel));
+          if (c.filler) lines.push(fillerCode(c, rel, nodes.length === 1 && !shared));
           else {
             lines.push(`${expect(keyBytes(c, started))}\n${itemCode(c, rel, shared)}`);
             started = true;
@@ -309,12 +326,14 @@ export function compileJsonLineFastPath(layout: Layout, options: JsonLineEncoder
           );
         });
         lines.push(`if (${g} === 0) return -1;`);
-        lines.push(`if (${g} > 1) { for (let x = 0; x < ${areaSize}; x++) ${saved}[x] = b[${at(rel)} + x];`);
+        lines.push(
+          `if (${g} > 1) { const sv = ${saved}; for (let x = 0; x < ${areaSize}; x++) sv[x] = b[${at(rel)} + x];`,
+        );
         views
           .slice(0, -1)
           .forEach((c, j) =>
             lines.push(
-              `if (${starts[j] ?? ''} >= 0) { let i = ${starts[j] ?? ''};\n${itemCode(c, rel, true)}\nif (!same(b, ${at(rel)}, ${saved}, ${areaSize})) return -1; }`,
+              `if (${starts[j] ?? ''} >= 0) { let i = ${starts[j] ?? ''};\n${itemCode(c, rel, true)}\nif (!same(b, ${at(rel)}, sv, ${areaSize})) return -1; }`,
             ),
           );
         lines.push('}');

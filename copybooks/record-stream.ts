@@ -88,17 +88,32 @@ function scan(
   return undefined;
 }
 
-function append(state: ScanState, chunk: Uint8Array): void {
+/**
+ * Makes the next bytes scannable: the chunk, after the tail of a partial record carried over.
+ * For FB, only that one record is completed in a small buffer and the rest of the chunk is
+ * returned, to be appended (and scanned in place) once that record is scanned: copying every
+ * chunk behind its carried tail cost a fresh 1 MB buffer and its copy per chunk (about 9 % of
+ * decoding to JSON lines). Returns undefined when the whole chunk was appended.
+ */
+function append(state: ScanState, chunk: Uint8Array, options: SplitOptions, lrecl: number): Buffer | undefined {
   const c = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
   if (state.pos < state.buf.length) {
     // Only the tail of one partial record is carried over into the next chunk.
+    const rest = state.buf.length - state.pos;
     state.fileOffset += state.pos;
+    if (options.recfm === 'fb' && rest < lrecl && c.length > lrecl - rest) {
+      const take = lrecl - rest;
+      state.buf = Buffer.concat([state.buf.subarray(state.pos), c.subarray(0, take)]);
+      state.pos = 0;
+      return c.subarray(take);
+    }
     state.buf = Buffer.concat([state.buf.subarray(state.pos), c]);
   } else {
     state.fileOffset += state.buf.length;
     state.buf = c;
   }
   state.pos = 0;
+  return undefined;
 }
 
 function truncation(state: ScanState, options: SplitOptions): CopybookError | undefined {
@@ -135,15 +150,17 @@ export async function* splitRecords(
   const lrecl = lreclOf(options);
   const state: ScanState = { buf: Buffer.alloc(0), pos: 0, fileOffset: 0, index: 0 };
   for await (const chunk of source) {
-    append(state, chunk);
-    const found: SplitResult[] = [];
-    const fatal = scan(state, options, lrecl, (buf, start, end, index, offset) => {
-      found.push({ ok: true, record: { index, offset, bytes: buf.subarray(start, end) } });
-    });
-    yield* found;
-    if (fatal !== undefined) {
-      yield { ok: false, error: fatal, fatal: true };
-      return;
+    for (let next: Uint8Array | undefined = chunk; next !== undefined;) {
+      next = append(state, next, options, lrecl);
+      const found: SplitResult[] = [];
+      const fatal = scan(state, options, lrecl, (buf, start, end, index, offset) => {
+        found.push({ ok: true, record: { index, offset, bytes: buf.subarray(start, end) } });
+      });
+      yield* found;
+      if (fatal !== undefined) {
+        yield { ok: false, error: fatal, fatal: true };
+        return;
+      }
     }
   }
   const cut = truncation(state, options);
@@ -210,17 +227,19 @@ export async function* decodeRecordBatches(
       });
   };
   for await (const chunk of source) {
-    append(state, chunk);
-    // Batches of at most BATCH records: the records of a batch are alive together until the
-    // caller has handled them, and a smaller live set keeps young-generation GC cheap.
-    for (;;) {
-      batch = [];
-      const before = state.index;
-      const fatal = scan(state, opts, lrecl, onRecord, BATCH);
-      if (fatal !== undefined) batch.push(fatalResult(fatal));
-      if (batch.length > 0) yield batch;
-      if (fatal !== undefined) return;
-      if (state.index - before < BATCH) break;
+    for (let next: Uint8Array | undefined = chunk; next !== undefined;) {
+      next = append(state, next, opts, lrecl);
+      // Batches of at most BATCH records: the records of a batch are alive together until the
+      // caller has handled them, and a smaller live set keeps young-generation GC cheap.
+      for (;;) {
+        batch = [];
+        const before = state.index;
+        const fatal = scan(state, opts, lrecl, onRecord, BATCH);
+        if (fatal !== undefined) batch.push(fatalResult(fatal));
+        if (batch.length > 0) yield batch;
+        if (fatal !== undefined) return;
+        if (state.index - before < BATCH) break;
+      }
     }
   }
   const cut = truncation(state, opts);
@@ -334,18 +353,20 @@ export async function* decodeJsonLines(
     bytes,
   });
   for await (const chunk of source) {
-    append(state, chunk);
-    for (;;) {
-      const before = state.index;
-      const fatal = scan(state, opts, lrecl, onRecord);
-      if (fatal !== undefined) {
-        if (q > 0 || failed !== undefined) yield take();
-        yield fatalBatch(fatal);
-        return;
+    for (let next: Uint8Array | undefined = chunk; next !== undefined;) {
+      next = append(state, next, opts, lrecl);
+      for (;;) {
+        const before = state.index;
+        const fatal = scan(state, opts, lrecl, onRecord);
+        if (fatal !== undefined) {
+          if (q > 0 || failed !== undefined) yield take();
+          yield fatalBatch(fatal);
+          return;
+        }
+        if (failed !== undefined || out.length - q < reserve) yield take();
+        else break;
+        if (state.index === before) break;
       }
-      if (failed !== undefined || out.length - q < reserve) yield take();
-      else break;
-      if (state.index === before) break;
     }
     if (q > 0) yield take();
   }

@@ -118,6 +118,70 @@ describe('encoding JSON lines from their bytes', () => {
     for (const v of variants) expect([v, viaBytes(encoder, v)]).toEqual([v, viaParse(encoder, v)]);
   });
 
+  test('a line cut anywhere, with the rest of its text after it in the buffer or at the buffer end: read as cut', () => {
+    // The generated code scans values without comparing each position with the line end: a
+    // value cut by the end runs on into the bytes after it, and the line must still be declined.
+    const layout = loadLayout(join(fixtures, 'loan-payment-record.cpy'));
+    const encoder = createRecordEncoder(layout, { codePage: getCodePage('037') });
+    const fast = fastPathOf(encoder);
+    const line = readFileSync(join(fixtures, 'loan-payments.jsonl'), 'utf8').split('\n')[0] ?? '';
+    const whole = Buffer.from(line, 'utf8');
+    let cuts = 0;
+    for (let cut = 1; cut < whole.length; cut++) {
+      const prefix = whole.toString('utf8', 0, cut);
+      if (Buffer.byteLength(prefix) !== cut) continue; // inside a UTF-8 sequence
+      const expected = viaParse(encoder, prefix);
+      expect('error' in expected).toBe(true);
+      // The rest of the line right after the cut: a scan past the end would find valid values.
+      expect([cut, outcome(() => encoder.encodeLine(whole, 0, cut))]).toEqual([cut, expected]);
+      const alone = Buffer.from(whole.subarray(0, cut));
+      expect([cut, outcome(() => encoder.encodeLine(alone, 0, cut))]).toEqual([cut, expected]);
+      const out = new Uint8Array(layout.size).fill(0x40);
+      const view = new DataView(alone.buffer, alone.byteOffset, alone.byteLength);
+      expect([cut, fast?.(alone, view, 0, cut, out)]).toEqual([cut, false]);
+      cuts++;
+    }
+    expect(cuts).toBeGreaterThan(200);
+    // The whole line inside other text (no break after it) is still read.
+    const inText = Buffer.from(`xx${line}yy`, 'utf8');
+    expect(Buffer.from(encoder.encodeLine(inText, 2, 2 + whole.length))).toEqual(
+      Buffer.from(encoder.encodeLine(whole, 0, whole.length)),
+    );
+  });
+
+  test('FILLER VALUE SPACES: left to the space fill alone, written inside a REDEFINES view (a conflict stays one)', () => {
+    const layout = layoutFromText(
+      [
+        '       01 R.',
+        '          05 A PIC X(6).',
+        '          05 B REDEFINES A.',
+        '             10 FILLER PIC X(3) VALUE SPACES.',
+        '             10 C PIC X(3).',
+        '          05 FILLER PIC X(2) VALUE SPACES.',
+        '          05 D PIC 9(2).',
+        '',
+      ].join('\n'),
+    );
+    const page = getCodePage('037');
+    const encoder = createRecordEncoder(layout, { codePage: page });
+    const full = createRecordEncoder(layout, { codePage: page, plan: 'full' });
+    const cases: [string, string][] = [
+      ['{"A":"abcdef","D":"07"}', '8182838485864040f0f7'],
+      ['{"B":{"C":"def"},"D":"7"}', '404040848586' + '4040f0f7'],
+      ['{"A":"   def","B":{"C":"def"},"D":"07"}', '404040848586' + '4040f0f7'],
+      ['{"A":"abcdef","B":{"C":"def"},"D":"07"}', 'REDEFINES_CONFLICT'],
+    ];
+    for (const [line, want] of cases) {
+      const expected = viaParse(full, line);
+      expect([line, 'bytes' in expected ? expected.bytes : expected.error]).toEqual([
+        line,
+        expect.stringContaining(want),
+      ]);
+      expect([line, viaBytes(encoder, line)]).toEqual([line, expected]);
+      expect([line, viaParse(encoder, line)]).toEqual([line, expected]);
+    }
+  });
+
   test('invalid UTF-8 in a value: the same error as the text readline would have made', () => {
     const layout = layoutFromText('       01 R.\n          05 T PIC X(4).\n          05 N PIC 9(2) COMP-3.\n');
     const encoder = createRecordEncoder(layout, { codePage: getCodePage('1140') });

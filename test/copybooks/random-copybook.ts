@@ -16,7 +16,7 @@ export type Item =
   | { kind: 'field'; field: Field; occurs: number }
   | { kind: 'group'; fields: Field[]; occurs: number }
   | { kind: 'redefines'; digits: number }
-  | { kind: 'filler' };
+  | { kind: 'filler'; spaces: boolean };
 
 const digitsSplit = (max: number) =>
   fc.integer({ min: 1, max }).chain((n) => fc.integer({ min: 0, max: n }).map((scale) => ({ int: n - scale, scale })));
@@ -69,7 +69,7 @@ const item: fc.Arbitrary<Item> = fc.oneof(
     weight: 1,
     arbitrary: fc.record({ kind: fc.constant('redefines' as const), digits: fc.integer({ min: 1, max: 12 }) }),
   },
-  { weight: 1, arbitrary: fc.constant({ kind: 'filler' as const }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('filler' as const), spaces: fc.boolean() }) },
 );
 
 export const items = fc.array(item, { minLength: 1, maxLength: 7 });
@@ -116,7 +116,7 @@ export function copybook(list: readonly Item[]): string {
         lines.push(...entry('05', `T-${i}`, [`REDEFINES D-${i}`, `PIC X(${it.digits})`]));
         break;
       case 'filler':
-        lines.push(...entry('05', 'FILLER', [`PIC X(3) VALUE 'AB1'`]));
+        lines.push(...entry('05', 'FILLER', [`PIC X(3) VALUE ${it.spaces ? 'SPACES' : "'AB1'"}`]));
         break;
     }
   });

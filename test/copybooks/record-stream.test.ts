@@ -3,7 +3,15 @@ import fc from 'fast-check';
 import { getCodePage } from '../../copybooks/code-page';
 import { layoutFromText } from '../../copybooks/copybook-layout';
 import { createRecordDecoder } from '../../copybooks/record-decoder';
-import { decodeRecords, splitRecords, type DecodeResult, type SplitResult } from '../../copybooks/record-stream';
+import { createRecordJsonWriter } from '../../copybooks/record-json-writer';
+import {
+  decodeJsonLines,
+  decodeRecordBatches,
+  decodeRecords,
+  splitRecords,
+  type DecodeResult,
+  type SplitResult,
+} from '../../copybooks/record-stream';
 
 function chunked(data: Buffer, sizes: readonly number[]): AsyncIterable<Buffer> {
   const parts: Buffer[] = [];
@@ -49,6 +57,50 @@ describe('FB records', () => {
           { ok: true, index: 2, offset: 6, length: 6, value: { ID: '2', AMT: '-4.56' } },
         ]);
       }),
+    );
+  });
+
+  test('records straddling chunks (completed apart from the rest of the chunk): the same records, errors and JSON lines as in one chunk', async () => {
+    const good = (i: number): Buffer =>
+      Buffer.concat([
+        ebcdic(String(i % 1000).padStart(3, '0')),
+        Buffer.from(`00${String(i % 100).padStart(2, '0')}3C`, 'hex'),
+      ]);
+    const bad = Buffer.concat([ebcdic('00'), Buffer.from([0x40]), Buffer.from('00123C', 'hex')]);
+    const scenario = fc.record({
+      count: fc.integer({ min: 1, max: 40 }),
+      badAt: fc.integer({ min: -1, max: 39 }),
+      tail: fc.integer({ min: 0, max: 5 }),
+      sizes: fc.array(fc.integer({ min: 1, max: 20 }), { minLength: 1, maxLength: 6 }),
+    });
+    const all = async (data: Buffer, sizes: readonly number[]) => {
+      const decoder = createRecordDecoder(layout, { codePage: page });
+      const writer = createRecordJsonWriter(layout, { codePage: page });
+      const split = { recfm: 'fb' as const, file: 'pay.dat' };
+      const records = (await collect(splitRecords(chunked(data, sizes), { ...split, lrecl: 6 }))).map((r) =>
+        r.ok ? [r.record.index, r.record.offset, r.record.bytes.toString('hex')] : r.error.describe(),
+      );
+      const batches = (await collect(decodeRecordBatches(chunked(data, sizes), decoder, split)))
+        .flat()
+        .map((r) => (r.ok ? r : [r.index, r.offset, r.error.describe()]));
+      const lines: string[] = [];
+      for await (const b of decodeJsonLines(chunked(data, sizes), decoder, writer, split)) {
+        lines.push(b.text.toString('utf8'));
+        if (b.failed !== undefined) lines.push(b.failed.error.describe());
+      }
+      return { records, batches, lines: lines.join('') };
+    };
+    await fc.assert(
+      fc.asyncProperty(scenario, async ({ count, badAt, tail, sizes }) => {
+        const data = Buffer.concat([
+          ...Array.from({ length: count }, (_, i) => (i === badAt ? bad : good(i))),
+          good(999).subarray(0, tail),
+        ]);
+        const whole = await all(data, [data.length]);
+        expect(whole.records.length).toBe(count + (tail > 0 ? 1 : 0));
+        expect(await all(data, sizes)).toEqual(whole);
+      }),
+      { numRuns: 150 },
     );
   });
 
