@@ -56,13 +56,21 @@ export interface AcceptPaymentDeps {
  */
 export async function acceptPayment(deps: AcceptPaymentDeps, cmd: AcceptPaymentCommand): Promise<StoredResponse> {
   const fingerprint = fingerprintOf({ operation: 'payment', body: cmd.rawBody });
-  const earlier = await deps.store.findIdempotency(cmd.clientId, cmd.idempotencyKey, deps.now());
-  if (earlier) return replayOrConflict(earlier, fingerprint);
-
-  const core = coreForLoan(cmd.request.loanNumber);
-  if (!core) throw new HubError('loan_not_found', `no loan core owns loan ${cmd.request.loanNumber}`);
   const now = deps.now();
-  checkPaymentRequest(cmd.policy, cmd.request, now, deps.timeZone);
+  // The store looks the key up again inside its transaction (an unexpired key answers 'existing' before
+  // any limit is counted), so the lookup here is needed only when a check refuses the request: a retry
+  // of an accepted payment gets its 201 again even after the cutoff, or once the loan is paid off.
+  let core: Core;
+  try {
+    const owner = coreForLoan(cmd.request.loanNumber);
+    if (!owner) throw new HubError('loan_not_found', `no loan core owns loan ${cmd.request.loanNumber}`);
+    core = owner;
+    checkPaymentRequest(cmd.policy, cmd.request, now, deps.timeZone);
+  } catch (refused) {
+    const earlier = await deps.store.findIdempotency(cmd.clientId, cmd.idempotencyKey, now);
+    if (earlier) return replayOrConflict(earlier, fingerprint);
+    throw refused;
+  }
   // checkPaymentRequest refused a currency without limits; the daily limit is that currency's own.
   const limits = cmd.policy.limits[cmd.request.currency];
   if (!limits) throw new Error(`channel ${cmd.channel} has no limits for ${cmd.request.currency}`);

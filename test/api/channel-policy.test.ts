@@ -121,6 +121,39 @@ describe('channel policy', () => {
     }
   });
 
+  it('a retry of a payment taken before closing time replays its 201 after closing; another body with its key is 422', async () => {
+    const key = randomUUID();
+    const body = {
+      loanNumber: '100000000001',
+      currency: 'PEN',
+      channelReference: sampleReference('stores'),
+      amount: '10.00',
+    };
+    const send = async (b: Record<string, unknown>) =>
+      api(`${t.url}/v1/stores/payments`, {
+        token: await t.token('stores'),
+        body: b,
+        headers: { 'idempotency-key': key },
+      });
+    const first = await send(body);
+    expect(first.status).toBe(201);
+    clock = clockFrom(Date.parse('2026-11-24T04:00:00Z')); // 23:00 Lima: stores closed
+    try {
+      const retry = await send(body);
+      expect([retry.status, retry.headers.get('idempotent-replayed'), retry.json.paymentId]).toEqual([
+        201,
+        'true',
+        first.json.paymentId,
+      ]);
+      const other = await send({ ...body, amount: '11.00' });
+      expect([other.status, other.json.code]).toEqual([422, 'idempotency_key_reused']);
+      const fresh = await pay('stores', { amount: '10.00' });
+      expect([fresh.status, fresh.json.code]).toEqual([409, 'outside_operating_hours']);
+    } finally {
+      clock = clockFrom(NOON_IN_LIMA);
+    }
+  });
+
   it('after the cutoff the payment belongs to the next business date (app cutoff 23:00)', async () => {
     clock = clockFrom(Date.parse('2026-11-24T04:30:00Z')); // 23:30 Lima, 2026-11-23
     try {
