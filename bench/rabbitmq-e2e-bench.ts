@@ -356,6 +356,10 @@ async function main(): Promise<void> {
           currency,
           channelReference: `${channel.toUpperCase()}-B${process.pid}N${n}`,
         }),
+      }).catch((err: unknown) => {
+        // undici says only "fetch failed"; the reason (ECONNRESET, a timeout ...) is its cause
+        const cause = err instanceof Error && err.cause instanceof Error ? err.cause.message : String(err);
+        throw new Error(`payment ${n}: POST failed: ${cause}`, { cause: err });
       });
       const text = await res.text();
       const acceptedAt = Date.now();
