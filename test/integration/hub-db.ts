@@ -44,6 +44,9 @@ export function openHubDb(env: NodeJS.ProcessEnv): HubDb {
     const pool = new Pool({
       connectionString: url,
       max: 2,
+      // a probe that cannot connect or query fails with a reason instead of holding its test until jest's timeout
+      connectionTimeoutMillis: 10_000,
+      statement_timeout: 20_000,
       types: PG_INTEGERS,
       options: `${schema ? `-c search_path=${schema} ` : ''}-c default_transaction_read_only=on`,
     });
