@@ -12,6 +12,7 @@ import {
   type Accepted,
   type Stack,
 } from './process-harness';
+import { placeholders } from '../integration/hub-db';
 
 // The cash core drops every connection for 30 s while channels keep paying all three cores. Its
 // worker's breaker opens, its commands wait in the retry queues, the other cores keep applying, and
@@ -40,13 +41,13 @@ function batch(perCore: number) {
   });
 }
 
-function statusOf(s: Stack, ids: readonly string[]): Record<string, number> {
-  const rows = s
+async function statusOf(s: Stack, ids: readonly string[]): Promise<Record<string, number>> {
+  const rows = await s
     .hubDb()
-    .prepare<[string], { status: string; n: bigint }>(
-      'SELECT status, count(*) AS n FROM payments WHERE id IN (SELECT value FROM json_each(?)) GROUP BY status',
-    )
-    .all(JSON.stringify(ids));
+    .all<{ status: string; n: bigint }>(
+      `SELECT status, count(*) AS n FROM payments WHERE id IN (${placeholders(ids.length)}) GROUP BY status`,
+      ids,
+    );
   return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
 }
 
@@ -81,7 +82,9 @@ describe('a core down for 30 s', () => {
     const midway = await payAll(s, batch(10), 4);
     accepted.push(...midway);
     await untilSettled(s, [...byCore('mortgage', midway), ...byCore('vehicle', midway)], 30_000);
-    expect(statusOf(s, [...byCore('mortgage', accepted), ...byCore('vehicle', accepted)])).toEqual({ APPLIED: 60 });
+    expect(await statusOf(s, [...byCore('mortgage', accepted), ...byCore('vehicle', accepted)])).toEqual({
+      APPLIED: 60,
+    });
 
     const queuesDuringOutage = JSON.parse(await s.cli(['queues', '--json'])) as QueueCount[];
     const cashQueue = queuesDuringOutage.find((q) => q.core === 'cash');
@@ -90,7 +93,7 @@ describe('a core down for 30 s', () => {
 
     await new Promise((r) => setTimeout(r, Math.max(0, OUTAGE_MS - (Date.now() - downSince))));
     // still none of the cash payments applied: the core really was down all along
-    expect(statusOf(s, byCore('cash', accepted))).toEqual({ ACCEPTED: 30 });
+    expect(await statusOf(s, byCore('cash', accepted))).toEqual({ ACCEPTED: 30 });
     await s.cli(['simulate', 'fault', '--core', 'cash', '--mode', 'ok', '--url', s.coreUrls.cash]);
 
     await untilSettled(
@@ -98,7 +101,7 @@ describe('a core down for 30 s', () => {
       accepted.map((a) => a.paymentId),
       90_000,
     );
-    expect(exactlyOnce(s, accepted)).toEqual({
+    expect(await exactlyOnce(s, accepted)).toEqual({
       keysWithoutOnePayment: 0,
       notApplied: [],
       appliedEventsNotOne: 0,

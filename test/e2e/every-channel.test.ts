@@ -73,7 +73,7 @@ describe('every channel to every core through separate processes', () => {
         status: 'APPLIED',
       });
     }
-    expect(exactlyOnce(s, accepted)).toEqual({
+    expect(await exactlyOnce(s, accepted)).toEqual({
       keysWithoutOnePayment: 0,
       notApplied: [],
       appliedEventsNotOne: 0,

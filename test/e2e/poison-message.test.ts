@@ -129,19 +129,20 @@ describe('poison messages and dead-letter replay', () => {
     expect(dead.history.map((h) => h.outcome)).toEqual(['retry', 'retry', 'dead']);
     const shown = JSON.parse(await s.cli(['dlq', 'show', id])) as Letter;
     expect(shown.id).toBe(id);
-    const status = s.hubDb().prepare<[string], { status: string }>('SELECT status FROM payments WHERE id = ?');
-    expect(status.get(accepted.paymentId)?.status).toBe('ACCEPTED');
+    const hubDb = s.hubDb();
+    const status = (id: string) => hubDb.get<{ status: string }>('SELECT status FROM payments WHERE id = ?', [id]);
+    expect((await status(accepted.paymentId))?.status).toBe('ACCEPTED');
 
     // the cause is fixed; the replay brings the command back and it is applied
     await s.cli(['simulate', 'fault', '--core', 'cash', '--mode', 'ok', '--url', s.coreUrls.cash]);
     expect(await s.cli(['dlq', 'replay', '--core', 'cash', '--id', id])).toMatch(/^replayed 1 dead letter of cash/);
     await untilSettled(s, [accepted.paymentId], 30_000);
-    expect(status.get(accepted.paymentId)?.status).toBe('APPLIED');
+    expect((await status(accepted.paymentId))?.status).toBe('APPLIED');
 
     // repeating the replay finds nothing, and the loan was paid exactly once
     expect(await s.cli(['dlq', 'replay', '--core', 'cash', '--id', id])).toMatch(/^replayed 0 /);
     expect((await deadLetters(s)).map((l) => l.id)).not.toContain(id);
-    expect(exactlyOnce(s, [accepted])).toEqual({
+    expect(await exactlyOnce(s, [accepted])).toEqual({
       keysWithoutOnePayment: 0,
       notApplied: [],
       appliedEventsNotOne: 0,

@@ -7,11 +7,15 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { CHANNELS, CORES, type Channel, type Core } from '../../domain/channel';
+import { openHubDb, placeholders, type HubDb } from '../integration/hub-db';
+import { testStoreEnv } from '../store/contract/test-databases';
 
 // The hub as production runs it: `loanhub serve`, one `loanhub work --core X` per core and the core
 // simulators, each a separate process of the compiled CLI, joined by the real RabbitMQ that
 // scripts/test.sh starts (a vhost of its own per stack). Every process started here is stopped by
-// `stack.stop()`; tests call it in afterAll.
+// `stack.stop()`; tests call it in afterAll. With LOANHUB_TEST_STORE=postgres (the test command's
+// PostgreSQL pass) every process of the stack gets LOANHUB_DB_URL/LOANHUB_DB_SCHEMA: the hub's store is a
+// schema of its own in the test PostgreSQL, dropped by `stop()` (a test's extraEnv may name its own).
 
 const BIN = path.join(__dirname, '../../bin/loanhub.js');
 const run = promisify(execFile);
@@ -175,7 +179,8 @@ export interface Stack {
   worker(core: Core): HubProcess | undefined;
   /** Runs a CLI command with the stack's environment. */
   cli(args: readonly string[]): Promise<string>;
-  hubDb(): Database.Database;
+  /** A read-only connection to the hub's store (hub.db, or its PostgreSQL schema); `stop()` closes it. */
+  hubDb(): HubDb;
   coreDb(core: Core): Database.Database;
   /** Stops every process (SIGTERM, SIGKILL after 10 s) and says how each ended. */
   stop(): Promise<Exit[]>;
@@ -209,8 +214,10 @@ export async function startStack(broker: Broker, opts: StackOptions): Promise<St
     vehicle: `http://127.0.0.1:${workerPort('vehicle')}`,
   };
   const dataDir = path.join(root, 'hub');
+  const store = testStoreEnv(dataDir);
   const env: NodeJS.ProcessEnv = {
     ...process.env,
+    ...store.env,
     LOANHUB_AMQP_URL: amqpUrl,
     LOANHUB_DATA_DIR: dataDir,
     LOANHUB_CORE_CASH_URL: coreUrls.cash,
@@ -223,13 +230,16 @@ export async function startStack(broker: Broker, opts: StackOptions): Promise<St
   const processes: HubProcess[] = [];
   const workers = new Map<Core, HubProcess>();
   const dbs: Database.Database[] = [];
+  const hubDbs: HubDb[] = [];
 
   const stop = async (): Promise<Exit[]> => {
     for (const db of dbs.splice(0)) db.close();
+    for (const db of hubDbs.splice(0)) await db.close();
     // workers and serve first (they finish in-flight work), the cores they call last
     const [sims, ...rest] = processes.splice(0);
     const exits = await Promise.all(rest.map((p) => p.stop()));
     if (sims) exits.push(await sims.stop());
+    await store.drop();
     fs.rmSync(root, { recursive: true, force: true });
     return exits;
   };
@@ -292,9 +302,8 @@ export async function startStack(broker: Broker, opts: StackOptions): Promise<St
       worker: (core) => workers.get(core),
       cli: stackCli,
       hubDb() {
-        const db = new Database(path.join(dataDir, 'hub.db'), { readonly: true, fileMustExist: true });
-        db.defaultSafeIntegers(true);
-        dbs.push(db);
+        const db = openHubDb(env);
+        hubDbs.push(db);
         return db;
       },
       coreDb(core) {
@@ -463,16 +472,31 @@ export function minor(amount: string): bigint {
 /** Waits until none of these payments is ACCEPTED any more (read from the hub's database). */
 export async function untilSettled(stack: Stack, paymentIds: readonly string[], timeoutMs: number): Promise<void> {
   const db = stack.hubDb();
-  const pending = db.prepare<[string], { n: bigint }>(
-    `SELECT count(*) AS n FROM payments WHERE id IN (SELECT value FROM json_each(?)) AND status = 'ACCEPTED'`,
-  );
-  const ids = JSON.stringify(paymentIds);
+  const pending = async (): Promise<bigint> => {
+    let n = 0n;
+    for (let i = 0; i < paymentIds.length; i += 500) {
+      const ids = paymentIds.slice(i, i + 500);
+      const row = await db.get<{ n: bigint }>(
+        `SELECT count(*) AS n FROM payments WHERE id IN (${placeholders(ids.length)}) AND status = 'ACCEPTED'`,
+        ids,
+      );
+      if (row === undefined) throw new Error('count(*) gave no row');
+      n += row.n;
+    }
+    return n;
+  };
+  let last: bigint | undefined;
   await waitFor(
-    () => Promise.resolve(pending.get(ids)?.n === 0n ? true : undefined),
+    async () => {
+      last = await pending();
+      return last === 0n ? true : undefined;
+    },
     timeoutMs,
-    `${paymentIds.length} payments to leave ACCEPTED (still ${String(pending.get(ids)?.n)})`,
+    `${paymentIds.length} payments to leave ACCEPTED`,
     250,
-  );
+  ).catch((err: unknown) => {
+    throw new Error(`${err instanceof Error ? err.message : String(err)} (still ${String(last)})`);
+  });
 }
 
 export interface ExactlyOnceReport {
@@ -489,15 +513,19 @@ export interface ExactlyOnceReport {
  * Counts, per idempotency key, what the hub and the cores hold: one payment per key, APPLIED, one
  * APPLIED event, and exactly one applied row at its core (the core's external reference is the payment id).
  */
-export function exactlyOnce(stack: Stack, accepted: readonly Accepted[]): ExactlyOnceReport {
+export async function exactlyOnce(stack: Stack, accepted: readonly Accepted[]): Promise<ExactlyOnceReport> {
   const hub = stack.hubDb();
-  const byKey = hub.prepare<[string], { n: bigint }>('SELECT count(*) AS n FROM idempotency_keys WHERE key = ?');
-  const payment = hub.prepare<[string], { status: string; core: string; amount_minor: bigint }>(
-    'SELECT status, core, amount_minor FROM payments WHERE id = ?',
-  );
-  const applied = hub.prepare<[string], { n: bigint }>(
-    "SELECT count(*) AS n FROM payment_events WHERE payment_id = ? AND to_status = 'APPLIED'",
-  );
+  const keyCount = (key: string) =>
+    hub.get<{ n: bigint }>('SELECT count(*) AS n FROM idempotency_keys WHERE key = ?', [key]);
+  const payment = (id: string) =>
+    hub.get<{ status: string; core: string; amount_minor: bigint }>(
+      'SELECT status, core, amount_minor FROM payments WHERE id = ?',
+      [id],
+    );
+  const appliedEvents = (id: string) =>
+    hub.get<{ n: bigint }>("SELECT count(*) AS n FROM payment_events WHERE payment_id = ? AND to_status = 'APPLIED'", [
+      id,
+    ]);
   const coreRows = new Map<string, Database.Statement<[string], { n: bigint; amount: bigint | null }>>();
   const coreStatement = (core: string): Database.Statement<[string], { n: bigint; amount: bigint | null }> => {
     let s = coreRows.get(core);
@@ -518,13 +546,13 @@ export function exactlyOnce(stack: Stack, accepted: readonly Accepted[]): Exactl
   let coreMismatches = 0;
   const notApplied: Array<{ id: string; status: string }> = [];
   for (const a of accepted) {
-    if (byKey.get(a.request.idempotencyKey)?.n !== 1n) keysWithoutOnePayment += 1;
-    const p = payment.get(a.paymentId);
+    if ((await keyCount(a.request.idempotencyKey))?.n !== 1n) keysWithoutOnePayment += 1;
+    const p = await payment(a.paymentId);
     if (!p || p.status !== 'APPLIED') {
       notApplied.push({ id: a.paymentId, status: p?.status ?? 'missing' });
       continue;
     }
-    if (applied.get(a.paymentId)?.n !== 1n) appliedEventsNotOne += 1;
+    if ((await appliedEvents(a.paymentId))?.n !== 1n) appliedEventsNotOne += 1;
     const row = coreStatement(p.core).get(a.paymentId);
     if (row?.n !== 1n || row.amount !== p.amount_minor) coreMismatches += 1;
   }

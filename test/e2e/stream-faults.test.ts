@@ -36,13 +36,15 @@ function stream(): PaymentRequest[] {
 }
 
 /** Payments of this test in each state right now, from the hub's database. */
-function states(stack: Stack, core?: Core): Record<string, number> {
-  const rows = stack
-    .hubDb()
-    .prepare<[string | null, string | null], { status: string; n: bigint }>(
-      'SELECT status, count(*) AS n FROM payments WHERE (? IS NULL OR core = ?) GROUP BY status',
-    )
-    .all(core ?? null, core ?? null);
+async function states(stack: Stack, core?: Core): Promise<Record<string, number>> {
+  const db = stack.hubDb();
+  const rows =
+    core === undefined
+      ? await db.all<{ status: string; n: bigint }>('SELECT status, count(*) AS n FROM payments GROUP BY status')
+      : await db.all<{ status: string; n: bigint }>(
+          'SELECT status, count(*) AS n FROM payments WHERE core = ? GROUP BY status',
+          [core],
+        );
   return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
 }
 
@@ -61,7 +63,7 @@ async function expectExactlyOnce(stack: Stack, accepted: readonly Accepted[], be
     accepted.map((a) => a.paymentId),
     120_000,
   );
-  expect(exactlyOnce(stack, accepted)).toEqual({
+  expect(await exactlyOnce(stack, accepted)).toEqual({
     keysWithoutOnePayment: 0,
     notApplied: [],
     appliedEventsNotOne: 0,
@@ -99,7 +101,7 @@ describe('a stream of payments while something breaks', () => {
       // a third of the way in: stop the node (graceful shutdown) and start it again on the same data
       if (count === 350)
         restart = (async () => {
-          atStop = states(s);
+          atStop = await states(s);
           down = true;
           await rabbitControl(broker, 'stop');
           await rabbitControl(broker, 'start');
@@ -128,7 +130,7 @@ describe('a stream of payments while something breaks', () => {
       const accepted = await payAll(s, stream(), 8, (_a, count) => {
         if (count === 350)
           restart = (async () => {
-            atStop = states(s, 'cash');
+            atStop = await states(s, 'cash');
             const worker = s.worker('cash');
             if (how === 'SIGKILL') await worker?.kill9();
             else exit = await worker?.stop(20_000);
