@@ -41,6 +41,8 @@ export interface ApiDeps {
   readonly calendar?: BusinessCalendar;
   readonly maxAmountMinor: bigint;
   readonly idempotencyTtlMs: number;
+  /** How long an in-flight mark of a crashed instance holds its key (LOANHUB_IDEMPOTENCY_LEASE_SECONDS). */
+  readonly idempotencyLeaseMs?: number;
   readonly readiness: () => Promise<Record<string, boolean>>;
   readonly onOutboxWritten: () => void;
   /** Express `trust proxy` (hops or subnets) when the API sits behind a load balancer. */
@@ -108,7 +110,11 @@ export function createApiApp(deps: ApiDeps): express.Express {
     store: deps.store,
     logger: log,
     metrics: deps.metrics,
-    lock: createIdempotencyLock({ store: deps.store, now }),
+    lock: createIdempotencyLock({
+      store: deps.store,
+      now,
+      ...(deps.idempotencyLeaseMs ? { leaseMs: deps.idempotencyLeaseMs } : {}),
+    }),
     timeZone: deps.timeZone,
     ...(deps.calendar ? { calendar: deps.calendar } : {}),
     maxAmountMinor: deps.maxAmountMinor,

@@ -19,6 +19,8 @@ export interface HubConfig {
   readonly scopePrefix: string;
   readonly trustProxy: string | undefined;
   readonly idempotencyTtlHours: number;
+  readonly idempotencyLeaseSeconds: number;
+  readonly outboxLeaseSeconds: number;
   readonly tokenTtlSeconds: number;
   readonly amqpUrl: string | undefined;
   /** PostgreSQL (LOANHUB_DB_URL); undefined keeps the embedded SQLite file in the data dir. */
@@ -71,6 +73,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: { po
     scopePrefix: env.LOANHUB_SCOPE_PREFIX ?? '',
     trustProxy: env.LOANHUB_TRUST_PROXY || undefined,
     idempotencyTtlHours: intFrom(env, 'LOANHUB_IDEMPOTENCY_TTL_HOURS', 24),
+    idempotencyLeaseSeconds: intFrom(env, 'LOANHUB_IDEMPOTENCY_LEASE_SECONDS', 60),
+    outboxLeaseSeconds: intFrom(env, 'LOANHUB_OUTBOX_LEASE_SECONDS', 60),
     tokenTtlSeconds: intFrom(env, 'LOANHUB_TOKEN_TTL_SECONDS', 900),
     amqpUrl: env.LOANHUB_AMQP_URL || undefined,
     dbUrl,

@@ -190,6 +190,22 @@ const hubSettings: readonly Setting[] = [
     validate: wholeNumber(1, 8760),
   },
   {
+    name: 'LOANHUB_IDEMPOTENCY_LEASE_SECONDS',
+    description:
+      'how long a key being processed stays marked in flight (409) if its instance dies before answering; longer than any request takes',
+    default: '60',
+    secret: 'none',
+    validate: wholeNumber(5, 3600),
+  },
+  {
+    name: 'LOANHUB_OUTBOX_LEASE_SECONDS',
+    description:
+      "how long outbox rows claimed by a relay stay its own if the relay dies (renewed every third of it while it lives); another instance's relay takes them after",
+    default: '60',
+    secret: 'none',
+    validate: wholeNumber(3, 3600),
+  },
+  {
     name: 'LOANHUB_TOKEN_TTL_SECONDS',
     description: "lifetime of the embedded issuer's tokens",
     default: '900',

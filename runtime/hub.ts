@@ -318,6 +318,7 @@ export async function startHub(opts: StartHubOptions): Promise<RunningHub> {
         now,
         exclusive,
         metrics: coreMetrics,
+        leaseMs: config.outboxLeaseSeconds * 1000,
       });
       r.start();
       stack.push(() => r.stop());
@@ -364,6 +365,7 @@ export async function startHub(opts: StartHubOptions): Promise<RunningHub> {
         calendar: loadBusinessCalendar(env),
         maxAmountMinor: config.maxAmountMinor,
         idempotencyTtlMs: config.idempotencyTtlHours * 3600_000,
+        idempotencyLeaseMs: config.idempotencyLeaseSeconds * 1000,
         readiness: async () => ({
           store: await store.ping().then(
             () => true,

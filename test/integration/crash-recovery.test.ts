@@ -13,9 +13,11 @@ import { api, eventually, freePorts } from './hub-fixture';
 
 const BIN = path.join(__dirname, '../../bin/loanhub.js');
 // On SQLite the restarted hub is the only relay and drops the killed one's outbox leases at start; on
-// PostgreSQL other instances may share the outbox, so it waits for the lease (60 s) to run out first.
+// PostgreSQL other instances may share the outbox, so it waits for the lease to run out first: 5 s here
+// (LOANHUB_OUTBOX_LEASE_SECONDS; 60 s by default).
 const ON_POSTGRES = process.env.LOANHUB_TEST_STORE === 'postgres';
-const APPLIED_WITHIN_MS = ON_POSTGRES ? 90_000 : 20_000;
+const OUTBOX_LEASE_SECONDS = 5;
+const APPLIED_WITHIN_MS = 20_000 + (ON_POSTGRES ? OUTBOX_LEASE_SECONDS * 1000 : 0);
 
 interface Hub {
   child: ChildProcess;
@@ -35,6 +37,7 @@ async function startHubProcess(dataDir: string, ports: number[]): Promise<Hub> {
       LOANHUB_CORE_CASH_PORT: String(cash),
       LOANHUB_CORE_MORTGAGE_PORT: String(mortgage),
       LOANHUB_CORE_VEHICLE_PORT: String(vehicle),
+      LOANHUB_OUTBOX_LEASE_SECONDS: String(OUTBOX_LEASE_SECONDS),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
