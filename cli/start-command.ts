@@ -49,6 +49,13 @@ export function registerStartCommand(program: Command): void {
 async function run(port: number | undefined, roles: HubRoles): Promise<void> {
   const config = loadConfig(process.env, port !== undefined ? { port } : {});
   const logger = createLogger({ level: config.logLevel });
+  // A promise rejected with nobody to handle it is a bug. It is logged with its stack for the operator
+  // and the process keeps serving: every piece of work is durable (outbox, leases, idempotency), and
+  // Node's default (end the process) would turn one missed catch during a database or broker outage into
+  // an outage of this instance. An uncaught exception still ends the process, printed by Node.
+  process.on('unhandledRejection', (reason: unknown) => {
+    logger.error({ err: reason }, 'unhandled promise rejection (a bug: report this line); the process keeps running');
+  });
   const hub = await startHub({ config, logger, roles });
   process.stderr.write(
     `loanhub: listening on ${hub.url} (data in ${config.dataDir}, transport ${hub.transport.kind}); Ctrl-C stops it\n`,

@@ -86,6 +86,12 @@ export function openPgDatabase(settings: PgSettings): PgDatabase {
   // An idle client whose server went away emits 'error' on the pool; without a listener Node would crash.
   // The client is dropped by the pool; the next query opens a new one.
   pool.on('error', () => undefined);
+  // Every client gets a listener of its own for its whole life, so that an 'error' event that comes
+  // while no one holds the client (between a release and the pool's idle listener, or while the pool
+  // ends a broken one) is never an uncaught exception. Queries in flight still reject as before.
+  pool.on('connect', (client) => {
+    client.on('error', () => undefined);
+  });
   const attempts = Math.max(1, settings.attempts ?? 5);
   let closed = false;
 

@@ -168,6 +168,8 @@ export function writeWidePolicies(dir: string): string {
 
 export interface Stack {
   readonly apiUrl: string;
+  /** The `serve` process (its output's tail for failure messages). */
+  readonly serve: HubProcess;
   readonly amqpUrl: string;
   readonly dataDir: string;
   readonly coreUrls: Readonly<Record<Core, string>>;
@@ -286,6 +288,7 @@ export async function startStack(broker: Broker, opts: StackOptions): Promise<St
     const stackCli = (args: readonly string[]): Promise<string> => cli(args, env);
     return {
       apiUrl,
+      serve,
       amqpUrl,
       dataDir,
       coreUrls,

@@ -204,9 +204,11 @@ it('5,000 payments across two serve instances: one killed, PostgreSQL restarted,
       // when its release met the stopped database), 503 while PostgreSQL is down
       await new Promise((r) => setTimeout(r, 50 + 25 * Math.min(attempt, 20)));
     }
+    const ended = (p: HubProcess | undefined): string =>
+      p === undefined ? '' : `${p.name}: exit ${String(p.child.exitCode)} ${String(p.child.signalCode)}\n${p.tail()}\n`;
     throw new Error(
       `payment ${req.idempotencyKey} (#${String(i)}) was not accepted within ${String(KEY_DEADLINE_MS / 1000)} s; ` +
-        `last answers: ${last.join(', ')}`,
+        `last answers: ${last.join(', ')}\n${ended(s.serve)}${ended(second)}`,
     );
   };
   let next = 0;
