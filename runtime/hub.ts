@@ -406,9 +406,22 @@ function workerEndpoints(
 ): (req: http.IncomingMessage, res: http.ServerResponse) => void {
   return (req, res) => {
     if (req.url === '/metrics') {
-      void metrics.registry.metrics().then((text) => {
-        res.writeHead(200, { 'Content-Type': metrics.registry.contentType }).end(text);
-      });
+      void metrics.registry.metrics().then(
+        (text) => {
+          res.writeHead(200, { 'Content-Type': metrics.registry.contentType }).end(text);
+        },
+        () => {
+          res.writeHead(500, { 'Content-Type': 'application/problem+json' }).end(
+            JSON.stringify({
+              type: 'urn:loanhub:problem:metrics_failed',
+              title: 'metrics failed',
+              status: 500,
+              code: 'metrics_failed',
+              detail: 'metrics could not be collected',
+            }),
+          );
+        },
+      );
       return;
     }
     if (req.url === '/healthz') {
