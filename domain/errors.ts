@@ -85,6 +85,7 @@ export const ERROR_CATALOGUE = {
   // the hub itself
   core_unavailable: { status: 503, title: 'The loan core did not answer; try again later' },
   service_unavailable: { status: 503, title: 'The hub is not ready' },
+  metrics_failed: { status: 500, title: 'The metrics could not be collected' },
   internal_error: { status: 500, title: 'The hub failed; the error is logged with this request id' },
 } as const satisfies Record<string, CatalogueEntry> & Record<AmountErrorCode, CatalogueEntry>;
 

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
+import { writeProblem } from './plain-problem';
 
 // What `loanhub batch schedule --port N` serves for its orchestrator and its metrics agent: /healthz
 // (the process and its schedule are alive), /readyz (the store answers; a mainframe outage does not make
@@ -18,13 +19,13 @@ export async function serveBatchEndpoints(opts: {
   readonly storeReady: () => Promise<boolean>;
   readonly scheduling: () => boolean;
 }): Promise<BatchEndpoints> {
-  const json = (res: http.ServerResponse, status: number, body: unknown, type = 'application/json'): void => {
-    res.writeHead(status, { 'Content-Type': type }).end(JSON.stringify(body));
+  const json = (res: http.ServerResponse, status: number, body: unknown): void => {
+    res.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify(body));
   };
   const server = http.createServer((req, res) => {
     const url = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') {
-      json(res, 405, problem(405, 'method_not_allowed', 'only GET'), 'application/problem+json');
+      writeProblem(res, 'method_not_allowed', 'only GET');
       return;
     }
     if (url === '/healthz') {
@@ -42,17 +43,11 @@ export async function serveBatchEndpoints(opts: {
     if (url === '/metrics') {
       void opts.registry.metrics().then(
         (text) => res.writeHead(200, { 'Content-Type': opts.registry.contentType }).end(text),
-        () =>
-          json(res, 500, problem(500, 'metrics_failed', 'metrics could not be collected'), 'application/problem+json'),
+        () => writeProblem(res, 'metrics_failed', 'metrics could not be collected'),
       );
       return;
     }
-    json(
-      res,
-      404,
-      problem(404, 'not_found', 'the batch scheduler serves /healthz, /readyz and /metrics'),
-      'application/problem+json',
-    );
+    writeProblem(res, 'not_found', 'the batch scheduler serves /healthz, /readyz and /metrics');
   });
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {
@@ -67,15 +62,5 @@ export async function serveBatchEndpoints(opts: {
         server.close(() => resolve());
         server.closeAllConnections();
       }),
-  };
-}
-
-function problem(status: number, code: string, detail: string): Record<string, unknown> {
-  return {
-    type: `urn:loanhub:problem:${code}`,
-    title: code.replace(/_/g, ' '),
-    status,
-    code,
-    detail,
   };
 }

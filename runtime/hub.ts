@@ -37,6 +37,7 @@ import { createWebhookMetrics } from '../metrics/webhook-metrics';
 import { reportQueues } from '../outbox/rabbitmq-admin';
 import { createBatchDeps } from './batch-runtime';
 import { startIdempotencyPurge } from './idempotency-purge';
+import { writeProblem } from './plain-problem';
 
 // The composition root. One function builds any of the hub's processes from its roles:
 //   loanhub start   api + relay + results + workers for every core + simulators (one process)
@@ -410,17 +411,7 @@ function workerEndpoints(
         (text) => {
           res.writeHead(200, { 'Content-Type': metrics.registry.contentType }).end(text);
         },
-        () => {
-          res.writeHead(500, { 'Content-Type': 'application/problem+json' }).end(
-            JSON.stringify({
-              type: 'urn:loanhub:problem:metrics_failed',
-              title: 'metrics failed',
-              status: 500,
-              code: 'metrics_failed',
-              detail: 'metrics could not be collected',
-            }),
-          );
-        },
+        () => writeProblem(res, 'metrics_failed', 'metrics could not be collected'),
       );
       return;
     }
@@ -435,11 +426,7 @@ function workerEndpoints(
         .end(JSON.stringify({ status: ready ? 'ready' : 'not_ready', checks: { transport: ready } }));
       return;
     }
-    res
-      .writeHead(404, { 'Content-Type': 'application/problem+json' })
-      .end(
-        '{"type":"urn:loanhub:problem:not_found","title":"No such endpoint","status":404,"code":"not_found","detail":"a worker serves /healthz, /readyz and /metrics"}',
-      );
+    writeProblem(res, 'not_found', 'a worker serves /healthz, /readyz and /metrics');
   };
 }
 
