@@ -9,6 +9,7 @@ import Database from 'better-sqlite3';
 import { CHANNELS, CORES, type Channel, type Core } from '../../domain/channel';
 import { openHubDb, placeholders, type HubDb } from '../integration/hub-db';
 import { testStoreEnv } from '../store/contract/test-databases';
+import { brokerControl, requireTestBroker, vhostUrl, type TestBroker } from '../transport/test-broker';
 
 // The hub as production runs it: `loanhub serve`, one `loanhub work --core X` per core and the core
 // simulators, each a separate process of the compiled CLI, joined by the real RabbitMQ that
@@ -20,32 +21,19 @@ import { testStoreEnv } from '../store/contract/test-databases';
 const BIN = path.join(__dirname, '../../bin/loanhub.js');
 const run = promisify(execFile);
 
-export interface Broker {
-  readonly baseUrl: string;
-  readonly serversDir: string;
-}
+export type Broker = TestBroker;
 
 /** The broker the test command started; without it the e2e tests fail, they never skip. */
 export function requireBroker(): Broker {
-  const baseUrl = process.env.LOANHUB_TEST_AMQP_URL;
-  const serversDir = process.env.LOANHUB_TEST_SERVERS_DIR;
-  if (!baseUrl || !serversDir) {
-    throw new Error(
-      'LOANHUB_TEST_AMQP_URL / LOANHUB_TEST_SERVERS_DIR are not set: the end-to-end tests need the real RabbitMQ ' +
-        'that `npm test` starts (scripts/test.sh), or `out=$(scripts/test-servers/start.sh) && set -a && eval "$out" ' +
-        '&& set +a` and `npm run build` first.',
-    );
-  }
+  const broker = requireTestBroker(' and `npm run build`');
   if (!fs.existsSync(BIN) || !fs.existsSync(path.join(__dirname, '../../dist'))) {
     throw new Error('the compiled CLI is missing: run `npm run build` first (npm test does)');
   }
-  return { baseUrl, serversDir };
+  return broker;
 }
 
 /** Runs a control script of the test RabbitMQ node (`stop`, `start`, `add-vhost NAME`). */
-export async function rabbitControl(broker: Broker, script: string, ...args: string[]): Promise<void> {
-  await run(path.join(broker.serversDir, 'rabbitmq', script), args, { timeout: 120_000 });
-}
+export const rabbitControl = brokerControl;
 
 export { freePorts };
 
@@ -198,7 +186,7 @@ export async function startStack(broker: Broker, opts: StackOptions): Promise<St
   const root = fs.mkdtempSync(path.join(os.tmpdir(), `loanhub-e2e-${opts.name}-`));
   const vhost = `e2e-${opts.name}-${process.pid}-${Date.now()}`;
   await rabbitControl(broker, 'add-vhost', vhost);
-  const amqpUrl = `${broker.baseUrl}/${encodeURIComponent(vhost)}`;
+  const amqpUrl = vhostUrl(broker, vhost);
   const [apiPort, cashPort, mortgagePort, vehiclePort, ...workerPorts] = await freePorts(4 + CORES.length);
   const port = (p: number | undefined): number => {
     if (p === undefined) throw new Error('not enough free ports');

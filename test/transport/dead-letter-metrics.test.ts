@@ -1,8 +1,6 @@
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { connect } from 'amqplib';
 import { Registry } from 'prom-client';
 import { createCoreCommandHandler } from '../../adapters/core-consumer';
@@ -17,6 +15,7 @@ import { PAYMENTS_EXCHANGE } from '../../outbox/rabbitmq-topology';
 import { createRabbitMqTransport } from '../../outbox/rabbitmq-transport';
 import type { Subscription, Transport } from '../../outbox/transport-port';
 import { openSqliteDeadLetters } from '../../store/sqlite/sqlite-dead-letters';
+import { brokerControl, requireTestBroker, vhostUrl } from './test-broker';
 import { command, until } from './transport-contract';
 
 // Bug (issue 13): a command the RabbitMQ transport dead-lettered after its attempts was counted in
@@ -25,16 +24,9 @@ import { command, until } from './transport-contract';
 // dead letters now counts once, read here from the metric, on the real broker and on the embedded
 // transport with its durable dead letters.
 
-const baseUrl = process.env.LOANHUB_TEST_AMQP_URL;
-const serversDir = process.env.LOANHUB_TEST_SERVERS_DIR;
-if (!baseUrl || !serversDir) {
-  throw new Error(
-    'LOANHUB_TEST_AMQP_URL / LOANHUB_TEST_SERVERS_DIR are not set: run the tests with `npm test` (scripts/test.sh starts ' +
-      'RabbitMQ), or `out=$(scripts/test-servers/start.sh) && set -a && eval "$out" && set +a` first.',
-  );
-}
+const broker = requireTestBroker();
 const vhost = `dlq-metrics-${process.pid}-${Date.now()}`;
-const url = `${baseUrl}/${encodeURIComponent(vhost)}`;
+const url = vhostUrl(broker, vhost);
 const DELIVERY_LIMIT = 3;
 const RETRY_DELAYS_MS = [30, 60];
 
@@ -44,7 +36,7 @@ const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loanhub-dlq-metrics-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 beforeAll(async () => {
-  await promisify(execFile)(`${serversDir}/rabbitmq/add-vhost`, [vhost], { timeout: 120_000 });
+  await brokerControl(broker, 'add-vhost', vhost);
 });
 
 const quiet = createLogger({ level: 'silent' });
@@ -77,28 +69,28 @@ interface Setup {
   close(): Promise<void>;
 }
 
+/** The RabbitMQ transport on this file's vhost, counting its outcomes into metrics of its own. */
+async function openRabbitMq(): Promise<Setup> {
+  const registry = new Registry();
+  const metrics = createCoreMetrics(registry);
+  const transport = createRabbitMqTransport({
+    url,
+    retryDelaysMs: RETRY_DELAYS_MS,
+    deliveryLimit: DELIVERY_LIMIT,
+    observer: commandOutcomeObserver(metrics),
+  });
+  await transport.start();
+  return {
+    transport,
+    metrics,
+    registry,
+    deadCount: async (core) => (await listDeadLetters(url, core)).length,
+    close: () => transport.close(),
+  };
+}
+
 const cases: Array<{ name: string; open: () => Promise<Setup> }> = [
-  {
-    name: 'rabbitmq',
-    open: async () => {
-      const registry = new Registry();
-      const metrics = createCoreMetrics(registry);
-      const transport = createRabbitMqTransport({
-        url,
-        retryDelaysMs: RETRY_DELAYS_MS,
-        deliveryLimit: DELIVERY_LIMIT,
-        observer: commandOutcomeObserver(metrics),
-      });
-      await transport.start();
-      return {
-        transport,
-        metrics,
-        registry,
-        deadCount: async (core) => (await listDeadLetters(url, core)).length,
-        close: () => transport.close(),
-      };
-    },
-  },
+  { name: 'rabbitmq', open: openRabbitMq },
   {
     name: 'in-process with durable dead letters',
     open: async () => {
@@ -186,16 +178,8 @@ describe.each(cases)('loanhub_commands_dead_lettered_total on the $name transpor
 });
 
 test('rabbitmq: a message that is not JSON never reaches the worker, and its dead letter is counted', async () => {
-  const registry = new Registry();
-  const metrics = createCoreMetrics(registry);
-  const transport = createRabbitMqTransport({
-    url,
-    retryDelaysMs: RETRY_DELAYS_MS,
-    deliveryLimit: DELIVERY_LIMIT,
-    observer: commandOutcomeObserver(metrics),
-  });
-  await transport.start();
-  const before = (await listDeadLetters(url, 'vehicle')).length;
+  const { transport, metrics, deadCount, close } = await openRabbitMq();
+  const before = await deadCount('vehicle');
   const handler = createCoreCommandHandler({
     core: 'vehicle',
     adapter: adapterFor('vehicle', false),
@@ -210,14 +194,11 @@ test('rabbitmq: a message that is not JSON never reaches the worker, and its dea
     ch.publish(PAYMENTS_EXCHANGE, 'vehicle', Buffer.from('{not json'), { messageId: 'poison-m', persistent: true });
     await ch.waitForConfirms();
     await conn.close();
-    await until(
-      async () => (await listDeadLetters(url, 'vehicle')).length === before + 1,
-      'the poison message is dead',
-    );
+    await until(async () => (await deadCount('vehicle')) === before + 1, 'the poison message is dead');
     await until(async () => (await counted(metrics, 'deadLettered', 'vehicle')) === 1, 'the metric counts it');
     expect((await metrics.consumed.get()).values.find((v) => v.labels.core === 'vehicle')?.value ?? 0).toBe(0);
   } finally {
     await sub.cancel();
-    await transport.close();
+    await close();
   }
 });

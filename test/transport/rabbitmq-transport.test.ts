@@ -1,5 +1,3 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { connect } from 'amqplib';
 import { Command } from 'commander';
 import { registerQueueCommands } from '../../cli/queues-command';
@@ -15,25 +13,15 @@ import { LANES, PAYMENTS_EXCHANGE, declareTopology, laneNames } from '../../outb
 import { createRabbitMqTransport } from '../../outbox/rabbitmq-transport';
 import { retryQueueDelays } from '../../outbox/retry-schedule';
 import type { CoreCommandMessage, Subscription, Transport } from '../../outbox/transport-port';
+import { brokerControl, requireTestBroker, vhostUrl } from './test-broker';
 import { command, gate, runTransportContract, until, type TransportHarness } from './transport-contract';
 
-// Against the real broker that scripts/test.sh starts (scripts/test-servers/start.sh). Without it this
-// file fails: a skipped broker test would pass with the feature deleted.
-const baseUrl = process.env.LOANHUB_TEST_AMQP_URL;
-const serversDir = process.env.LOANHUB_TEST_SERVERS_DIR;
-if (!baseUrl || !serversDir) {
-  throw new Error(
-    'LOANHUB_TEST_AMQP_URL / LOANHUB_TEST_SERVERS_DIR are not set: run the tests with `npm test` (scripts/test.sh starts ' +
-      'RabbitMQ), or `out=$(scripts/test-servers/start.sh) && set -a && eval "$out" && set +a` first.',
-  );
-}
-const run = promisify(execFile);
-const control = (script: string, ...args: string[]) =>
-  run(`${serversDir}/rabbitmq/${script}`, args, { timeout: 120_000 });
+const broker = requireTestBroker();
+const control = (script: string, ...args: string[]) => brokerControl(broker, script, ...args);
 
 // a virtual host of its own, so this file's queues and broker restarts touch nobody else's messages
 const vhost = `transport-${process.pid}-${Date.now()}`;
-const url = `${baseUrl}/${encodeURIComponent(vhost)}`;
+const url = vhostUrl(broker, vhost);
 const DELIVERY_LIMIT = 4;
 const RETRY_DELAYS_MS = [50, 100];
 const SLOW_RETRY_MS = 60_000;
