@@ -13,6 +13,8 @@ import { REPORT_FORMATS, writeReconReport, type ReportFormat } from '../recon/re
 import { runReconciliation } from '../recon/run-reconciliation';
 import { formatAmount } from '../domain/money';
 import { createReconDeps } from '../runtime/recon-runtime';
+import { loadConfig } from '../config/config';
+import { CORES } from '../domain/channel';
 import { openCliStore, parseIsoDate, withReconStore } from './settlement-command';
 
 // `loanhub recon run|breaks|resolve|report`: reconciliation of a business date for finance.
@@ -29,13 +31,21 @@ function writeOut(text: string): Promise<void> {
 }
 
 function line(b: ReconBreak): string {
-  const who = b.paymentId ?? `${b.channel ?? '?'} ${b.channelReference ?? '?'}`;
+  // SOURCE_MISSING names a core or a channel and no payment.
+  const who =
+    b.paymentId ?? (b.channelReference ? `${b.channel ?? '?'} ${b.channelReference}` : (b.channel ?? b.core ?? '?'));
   const res = b.resolution
     ? `  resolved by ${b.resolution.by}: ${b.resolution.note}`
     : b.closedReason
       ? `  (${b.closedReason})`
       : '';
   return `${b.id}  ${b.status.padEnd(8)} ${b.severity.padEnd(8)} ${b.type.padEnd(26)} ${who}${res}`;
+}
+
+/** Where a simulator bound to `host` is reached from this machine (a wildcard address is reached on loopback). */
+function simulatorHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::' || host === '') return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
 }
 
 export function registerReconCommands(program: Command): void {
@@ -61,7 +71,19 @@ export function registerReconCommands(program: Command): void {
         const reconStore = store.recon;
         if (!reconStore) throw new Error('this store has no reconciliation tables');
         if (process.stderr.isTTY) process.stderr.write(`reconciling ${opts.date}…\n`);
-        const wired = createReconDeps({ store, env: process.env, logger, withoutExtracts: !opts.extracts });
+        // The embedded simulators of `loanhub start` listen on LOANHUB_CORE_<CORE>_PORT (config.corePorts);
+        // LOANHUB_CORE_<CORE>_URL, when set, still wins.
+        const config = loadConfig();
+        const fallbackUrls = Object.fromEntries(
+          CORES.map((core) => [core, `http://${simulatorHost(config.host)}:${config.corePorts[core]}`]),
+        );
+        const wired = createReconDeps({
+          store,
+          env: process.env,
+          logger,
+          withoutExtracts: !opts.extracts,
+          fallbackUrls,
+        });
         const fetched = await runReconciliation(wired.deps, opts.date);
         const result = { ...fetched, extractFailures: [...wired.problems, ...fetched.extractFailures] };
         if (!opts.json) {

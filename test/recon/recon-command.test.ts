@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { main } from '../../cli/main';
 import { createLogger } from '../../logging/logger';
@@ -210,5 +211,32 @@ test('with LOANHUB_DB_URL the commands work on PostgreSQL: import a file, run, l
     Object.assign(process.env, saved);
     await pg.close();
     await dropSchema(url, schema);
+  }
+});
+
+test("recon run reaches the embedded simulators on LOANHUB_CORE_<CORE>_PORT, and names a missing core's source", async () => {
+  // A port nobody listens on (taken, then freed): the run's failure says it tried that port, not 8181.
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  await new Promise((resolve) => server.close(resolve));
+  const saved = { ...process.env };
+  try {
+    for (const c of ['CASH', 'MORTGAGE', 'VEHICLE']) delete process.env[`LOANHUB_CORE_${c}_URL`];
+    process.env.LOANHUB_CORE_CASH_PORT = String(port);
+    process.env.LOANHUB_LOG_LEVEL = 'silent';
+    const run = await cli('recon', 'run', '--date', D, '--json');
+    const body = JSON.parse(run.stdout) as { extractFailures: { core: string; error: string }[] };
+    expect(body.extractFailures.find((f) => f.core === 'cash')?.error).toContain(`127.0.0.1:${port}`);
+    // A LOANHUB_CORE_CASH_URL still wins over the port.
+    process.env.LOANHUB_CORE_CASH_URL = 'http://127.0.0.1:1';
+    const viaUrl = JSON.parse((await cli('recon', 'run', '--date', D, '--json')).stdout) as typeof body;
+    expect(viaUrl.extractFailures.find((f) => f.core === 'cash')?.error).toContain('127.0.0.1:1)');
+    // The text listing names the core a SOURCE_MISSING break is about (no payment, no reference).
+    const text = await cli('recon', 'run', '--date', D, '--no-extracts');
+    expect(text.stdout).toMatch(/open\s+high\s+SOURCE_MISSING\s+cash\n/);
+  } finally {
+    for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
+    Object.assign(process.env, saved);
   }
 });
