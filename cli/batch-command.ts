@@ -1,9 +1,11 @@
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
 import path from 'node:path';
 import pino from 'pino';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { fetchResponses } from '../batch/apply-responses';
 import { BatchError } from '../batch/batch-errors';
-import type { BatchProgress } from '../batch/batch-deps';
+import { sentArchive, type BatchProgress } from '../batch/batch-deps';
 import { formatMinor } from '../batch/control-totals';
 import { parseDatasetName } from '../batch/dataset-name';
 import { mainframeCodePage } from '../batch/mainframe-codec';
@@ -13,9 +15,11 @@ import { readRequestFile } from '../batch/request-file-reader';
 import { readResponseFile } from '../batch/response-file-reader';
 import { batchStatus, dryRun, resendFile, runBatch } from '../batch/run-batch';
 import { describe as describeError, type SendOutcome } from '../batch/send-files';
+import type { CodePage } from '../copybooks/code-page';
 import { createProgressMeter, type ProgressMeter } from '../copybooks/progress-meter';
 import { loadConfig } from '../config/config';
 import { CORES, isCore, type Core } from '../domain/channel';
+import type { Currency } from '../domain/money';
 import { createLogger } from '../logging/logger';
 import { createBatchDeps } from '../runtime/batch-runtime';
 import { serveBatchEndpoints } from '../runtime/batch-endpoints';
@@ -316,21 +320,38 @@ export function registerBatchCommands(program: Command): void {
       try {
         const page = mainframeCodePage(opts.codepage ?? process.env.LOANHUB_MAINFRAME_CODEPAGE ?? undefined);
         const name = path.basename(file);
-        const kind = parseDatasetName(name)?.kind ?? (await sniffKind(file));
+        const kind = parseDatasetName(name)?.kind ?? (await sniffKind(file, page));
         const details: Record<string, unknown>[] = [];
         const limit = opts.json ? Infinity : (opts.limit ?? 20);
         let total = 0;
         let report: { problems: readonly BatchError[]; header: unknown; trailer: unknown; computed: unknown };
+        // A response's posted totals can only be checked against the request it answers (its details
+        // carry no amounts): that file is looked for beside the response, then in the hub's archive.
+        let request: { path: string; amounts: Map<string, { currency: Currency; amount: bigint }> } | null = null;
         if (kind === 'RSP') {
-          report = await readResponseFile({
+          const first = await readResponseFile({ path: file, name, page, maxProblems: 1 });
+          const requestName = first.header?.requestName.trim();
+          if (requestName && parseDatasetName(requestName)?.kind === 'PAY') {
+            request = await readRequestAmounts(
+              [path.join(path.dirname(file), requestName), sentArchive(loadConfig().dataDir, requestName)],
+              requestName,
+              page,
+            );
+          }
+          const amounts = request?.amounts;
+          const read = await readResponseFile({
             path: file,
             name,
             page,
+            ...(amounts ? { amountOf: (id: string) => amounts.get(id) } : {}),
             onDetail: (d) => {
               total += 1;
               if (details.length < limit) details.push({ ...d });
             },
           });
+          // Without the request the posted totals are unknown, not zero: left out rather than shown as 0.00.
+          const { postedCount, rejectedCount } = read.computed;
+          report = request ? read : { ...read, computed: { postedCount, rejectedCount } };
         } else {
           report = await readRequestFile({
             path: file,
@@ -343,9 +364,17 @@ export function registerBatchCommands(program: Command): void {
           });
         }
         const ok = report.problems.length === 0;
+        // For a response: where the request was found, or null when the posted totals went unchecked.
+        const requestFile = kind === 'RSP' ? { requestFile: request?.path ?? null } : {};
+        const unchecked =
+          kind === 'RSP' && !request
+            ? `posted totals not checked: the request ${JSON.stringify(
+                (report.header as { requestName?: string } | null)?.requestName?.trim() ?? '',
+              )} is neither beside the file nor in the hub's archive (put it beside the response)`
+            : null;
         if (opts.json) {
           process.stdout.write(
-            `${JSON.stringify({ file: name, kind, ok, header: report.header, details, trailer: report.trailer, computed: report.computed, problems: report.problems.map((p) => p.toJSON()) }, bigintJson, 2)}\n`,
+            `${JSON.stringify({ file: name, kind, ok, ...requestFile, header: report.header, details, trailer: report.trailer, computed: report.computed, problems: report.problems.map((p) => p.toJSON()) }, bigintJson, 2)}\n`,
           );
         } else {
           process.stdout.write(`${name} (${kind === 'RSP' ? 'response' : 'request'}, ${page.name})\n`);
@@ -355,7 +384,9 @@ export function registerBatchCommands(program: Command): void {
             process.stdout.write(`… ${total - details.length} more details (--limit, --json)\n`);
           process.stdout.write(`trailer ${JSON.stringify(report.trailer, bigintJson)}\n`);
           process.stdout.write(`computed ${JSON.stringify(report.computed, bigintJson)}\n`);
+          if (request) process.stdout.write(`request ${request.path} (posted totals checked against its amounts)\n`);
           process.stdout.write(ok ? 'totals check: OK\n' : `totals check: ${report.problems.length} problem(s)\n`);
+          if (unchecked) process.stdout.write(`${unchecked}\n`);
           for (const p of report.problems) process.stdout.write(`  ${p.describe()}\n`);
         }
         if (!ok) process.exitCode = 1;
@@ -436,7 +467,42 @@ function bigintJson(key: string, value: unknown): unknown {
   return /^(total|posted)(Pen|Usd)$/.test(key) ? money(value) : value.toString();
 }
 
-async function sniffKind(file: string): Promise<'PAY' | 'RSP'> {
-  const { size } = await import('node:fs/promises').then((fs) => fs.stat(file));
-  return size % 200 === 0 ? 'PAY' : 'RSP';
+/**
+ * A file whose name is not a dataset name: a request's header holds its core code (CSH, MTG, VEH) at
+ * positions 46-48, a response's its FILE-STATUS and FILE-REASON there. The size alone cannot tell: a
+ * response of four records is 400 bytes, two request records.
+ */
+async function sniffKind(file: string, page: CodePage): Promise<'PAY' | 'RSP'> {
+  const handle = await fsp.open(file, 'r');
+  try {
+    const { buffer, bytesRead } = await handle.read(Buffer.alloc(48), 0, 48, 0);
+    const text = String.fromCharCode(...Array.from(buffer.subarray(45, bytesRead), (b) => page.toUnicode[b] ?? 0));
+    if (['CSH', 'MTG', 'VEH'].includes(text)) return 'PAY';
+    const { size } = await handle.stat();
+    return /^[AR]/.test(text) || size % 200 !== 0 ? 'RSP' : 'PAY';
+  } finally {
+    await handle.close();
+  }
+}
+
+/** The amounts of the request named `name`, from the first of `candidates` that exists; null if none. */
+async function readRequestAmounts(
+  candidates: readonly string[],
+  name: string,
+  page: CodePage,
+): Promise<{ path: string; amounts: Map<string, { currency: Currency; amount: bigint }> } | null> {
+  for (const candidate of candidates) {
+    if (!fs.existsSync(candidate)) continue;
+    const amounts = new Map<string, { currency: Currency; amount: bigint }>();
+    await readRequestFile({
+      path: candidate,
+      name,
+      page,
+      onDetail: (d) => {
+        amounts.set(d.paymentId, { currency: d.currency, amount: d.amount });
+      },
+    });
+    return { path: candidate, amounts };
+  }
+  return null;
 }

@@ -197,6 +197,90 @@ test('operators get --help, a clear message and a non-zero exit on bad input', a
   expect(shown.stdout + shown.stderr).toMatch(/garbage\.bin/);
 });
 
+test('batch show checks a response against the request it answers, beside it or in the archive, and says when it cannot', async () => {
+  const fixtures = path.join(ROOT, 'test/fixtures/batch');
+  const request = fs.readFileSync(path.join(fixtures, 'LHUB.PAY.CSH.D261123.S01.cp037'));
+  const response = fs.readFileSync(path.join(fixtures, 'LHUB.RSP.CSH.D261123.S01.cp037'));
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'loanhub-batch-show-'));
+  const noArchive = { LOANHUB_DATA_DIR: path.join(work, 'empty-data') };
+  type Shown = {
+    kind: string;
+    ok: boolean;
+    requestFile: string | null;
+    computed: Record<string, unknown>;
+    trailer: Record<string, unknown>;
+    problems: { code: string; field?: string; stated?: string; computed?: string }[];
+  };
+  const show = async (file: string, extra: NodeJS.ProcessEnv): Promise<{ code: number; json: Shown }> => {
+    const r = await loanhub(['batch', 'show', file, '--json'], extra);
+    return { code: r.code, json: JSON.parse(r.stdout) as Shown };
+  };
+  try {
+    // Beside it: the posted totals are recomputed from the request's amounts (the response has none).
+    const beside = path.join(work, 'beside');
+    fs.mkdirSync(beside);
+    fs.writeFileSync(path.join(beside, 'LHUB.PAY.CSH.D261123.S01'), request);
+    fs.writeFileSync(path.join(beside, 'LHUB.RSP.CSH.D261123.S01'), response);
+    const good = await show(path.join(beside, 'LHUB.RSP.CSH.D261123.S01'), noArchive);
+    expect(good.code).toBe(0);
+    expect(good.json).toMatchObject({
+      kind: 'RSP',
+      ok: true,
+      requestFile: path.join(beside, 'LHUB.PAY.CSH.D261123.S01'),
+    });
+    expect(good.json.computed).toEqual({
+      postedCount: 2,
+      rejectedCount: 1,
+      postedPen: '125.50',
+      postedUsd: '1234567.89',
+    });
+    expect(good.json.trailer).toMatchObject({ postedPen: '125.50', postedUsd: '1234567.89' });
+
+    // The request's first amount changed by one nibble: the response's posted totals no longer agree.
+    const changed = Buffer.from(request);
+    const at = 200 + 118 + 6; // detail 1 (record 2), AMOUNT (positions 119-126), a byte of digits only
+    changed[at] = ((changed[at] ?? 0) & 0x0f) | (((((changed[at] ?? 0) >> 4) + 1) % 10) << 4);
+    fs.writeFileSync(path.join(beside, 'LHUB.PAY.CSH.D261123.S01'), changed);
+    const bad = await show(path.join(beside, 'LHUB.RSP.CSH.D261123.S01'), noArchive);
+    expect(bad.code).toBe(1);
+    expect(bad.json.ok).toBe(false);
+    expect(bad.json.problems).toEqual([
+      expect.objectContaining({ code: 'TOTAL_MISMATCH', field: expect.stringMatching(/^POSTED-(PEN|USD)$/) }),
+    ]);
+
+    // In the hub's archive (<data dir>/batch/sent/) when it is not beside the response.
+    const dataDir2 = path.join(work, 'data');
+    fs.mkdirSync(path.join(dataDir2, 'batch', 'sent'), { recursive: true });
+    fs.writeFileSync(path.join(dataDir2, 'batch', 'sent', 'LHUB.PAY.CSH.D261123.S01'), request);
+    const alone = path.join(work, 'alone');
+    fs.mkdirSync(alone);
+    fs.writeFileSync(path.join(alone, 'LHUB.RSP.CSH.D261123.S01'), response);
+    const archived = await show(path.join(alone, 'LHUB.RSP.CSH.D261123.S01'), { LOANHUB_DATA_DIR: dataDir2 });
+    expect(archived.json).toMatchObject({
+      ok: true,
+      requestFile: path.join(dataDir2, 'batch', 'sent', 'LHUB.PAY.CSH.D261123.S01'),
+    });
+
+    // Nowhere: the posted totals are left out (not shown as 0.00) and the text says they went unchecked.
+    // The copy has another name and four records (400 bytes, two request records' worth): the header,
+    // not the size, says it is a response; its dropped detail is still caught by the counts.
+    const renamed = path.join(alone, 'from-the-mainframe-team.bin');
+    fs.writeFileSync(renamed, Buffer.concat([response.subarray(0, 300), response.subarray(400)]));
+    const unchecked = await show(renamed, noArchive);
+    expect(unchecked.code).toBe(1);
+    expect(unchecked.json).toMatchObject({ kind: 'RSP', requestFile: null });
+    expect(unchecked.json.computed).toEqual({ postedCount: 1, rejectedCount: 1 });
+    expect(unchecked.json.problems.map((p) => [p.code, p.field, p.stated, p.computed])).toEqual([
+      ['COUNT_MISMATCH', 'POSTED-COUNT', '2', '1'],
+    ]);
+    const text = await loanhub(['batch', 'show', path.join(alone, 'LHUB.RSP.CSH.D261123.S01')], noArchive);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toContain('posted totals not checked: the request "LHUB.PAY.CSH.D261123.S01"');
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+}, 120_000);
+
 function findFile(dir: string, name: string): string {
   for (const entry of fs.readdirSync(dir, { withFileTypes: true, recursive: true })) {
     if (entry.isFile() && entry.name === name) return path.join(entry.parentPath ?? entry.path, entry.name);
