@@ -106,6 +106,17 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 4,
+    name: 'payments of a date in payment-id order, for the night file',
+    // The night's file pages a date's APPLIED payments by payment id (WHERE ... AND id > ? ORDER BY id
+    // LIMIT n). With (business_date, core, status) alone every page scanned and sorted the whole date:
+    // 1,000,000 payments took 20x the time of 100,000. With id last in the key a page is a range seek.
+    sql: `
+      DROP INDEX payments_by_date;
+      CREATE INDEX payments_by_date ON payments (business_date, core, status, id);
+    `,
+  },
 ];
 
 export function migrate(db: Database.Database, migrations: readonly Migration[] = MIGRATIONS): number[] {
