@@ -119,12 +119,30 @@ test('a payment goes to the simulated mainframe and comes back POSTED, all from 
   expect(await statusOf()).toBe('APPLIED');
 
   const date = payment.businessDate;
+  const yymmdd = date.slice(2).replace(/-/g, '');
+  // A dry run writes the file that would be built, and records and sends nothing.
+  const dryDir = fs.mkdtempSync(path.join(os.tmpdir(), 'loanhub-batch-dry-'));
+  const dry = await loanhub(['batch', 'run', '--dry-run', '--out', dryDir, '--date', date, '--core', 'cash', '--json']);
+  expect(dry.code).toBe(0);
+  expect(JSON.parse(dry.stdout)).toMatchObject({
+    dryRun: true,
+    files: [{ core: 'cash', name: `LHUB.PAY.CSH.D${yymmdd}.S01`, records: 1 }],
+  });
+  const dryBytes = fs.readFileSync(path.join(dryDir, `LHUB.PAY.CSH.D${yymmdd}.S01`));
+  expect(dryBytes.length).toBe(600);
+  const inbound = path.join(dataDir, 'mainframe', 'root', 'inbound');
+  expect(fs.existsSync(inbound) ? fs.readdirSync(inbound) : []).toEqual([]);
+  const waiting = JSON.parse((await loanhub(['batch', 'status', '--date', date, '--json'])).stdout) as {
+    cores: { core: string; files: unknown[]; waiting: { count: number } }[];
+  };
+  expect(waiting.cores.find((c) => c.core === 'cash')).toMatchObject({ files: [], waiting: { count: 1 } });
+  expect((await loanhub(['batch', 'run', '--dry-run', '--date', date])).code).toBe(2);
+
   const run = await loanhub(['batch', 'run', '--date', date, '--core', 'cash', '--json']);
   expect(run).toMatchObject({ code: 0 });
   const sent = JSON.parse(run.stdout) as {
     cores: { core: string; files: { name: string; outcome: string; records: number }[] }[];
   };
-  const yymmdd = date.slice(2).replace(/-/g, '');
   expect(sent.cores[0]?.files[0]).toMatchObject({ name: `LHUB.PAY.CSH.D${yymmdd}.S01`, outcome: 'sent' });
 
   // The embedded simulator polls its inbound directory; fetch until the response is there.
@@ -149,7 +167,13 @@ test('a payment goes to the simulated mainframe and comes back POSTED, all from 
   expect(text.stdout).toMatch(/LHUB\.PAY\.CSH\.D\d{6}\.S01\s+COMPLETE\s+1\s+42\.10/);
 
   // The archived request file decodes with `batch show`; the second run sends nothing.
-  const archived = findFile(dataDir, `LHUB.PAY.CSH.D${yymmdd}.S01`);
+  const archived = findFile(path.join(dataDir, 'batch'), `LHUB.PAY.CSH.D${yymmdd}.S01`);
+  // The same payments give the same bytes, CREATED-AT (header positions 59-72) aside.
+  const sentBytes = fs.readFileSync(archived);
+  expect(Buffer.concat([sentBytes.subarray(0, 58), sentBytes.subarray(72)])).toEqual(
+    Buffer.concat([dryBytes.subarray(0, 58), dryBytes.subarray(72)]),
+  );
+  fs.rmSync(dryDir, { recursive: true, force: true });
   const shown = await loanhub(['batch', 'show', archived, '--json']);
   expect(shown.code).toBe(0);
   expect(shown.stdout).toContain(payment.paymentId);
@@ -160,7 +184,7 @@ test('a payment goes to the simulated mainframe and comes back POSTED, all from 
   const again = await loanhub(['batch', 'run', '--date', date, '--core', 'cash']);
   expect(again).toMatchObject({ code: 0 });
   expect(again.stdout).toContain('nothing sent');
-}, 60_000);
+}, 120_000);
 
 test('batch schedule --port serves /healthz, /readyz and /metrics, and stops on SIGTERM', async () => {
   const { child, match } = await startProcess(['batch', 'schedule', '--port', '0'], /\/metrics on (http:\/\/\S+?);/);
