@@ -13,6 +13,7 @@ import { REPORT_FORMATS, writeReconReport, type ReportFormat } from '../recon/re
 import { runReconciliation } from '../recon/run-reconciliation';
 import { formatAmount } from '../domain/money';
 import { createReconDeps } from '../runtime/recon-runtime';
+import { csvDelimiterFor, type CsvDelimiter } from '../reports/csv-delimiter';
 import { loadConfig } from '../config/config';
 import { CORES } from '../domain/channel';
 import { openCliStore, parseIsoDate, withReconStore } from './settlement-command';
@@ -192,9 +193,25 @@ export function registerReconCommands(program: Command): void {
     .addOption(new Option('--date <YYYY-MM-DD>', 'business date').argParser(parseIsoDate).makeOptionMandatory())
     .addOption(new Option('--format <format>', 'report format').choices([...REPORT_FORMATS]).makeOptionMandatory())
     .requiredOption('--out <file>', 'where to write it')
-    .addOption(new Option('--delimiter <char>', 'CSV delimiter').choices([';', ',']).default(';'))
-    .addHelpText('after', ENV_HELP)
-    .action(async (opts: { date: string; format: ReportFormat; out: string; delimiter: ';' | ',' }) => {
+    .addOption(
+      new Option('--delimiter <char>', 'CSV delimiter (default: LOANHUB_REPORT_CSV_DELIMITER, else ;)').choices([
+        ';',
+        ',',
+      ]),
+    )
+    .addHelpText(
+      'after',
+      `${ENV_HELP}\nLOANHUB_REPORT_CSV_DELIMITER (; or ,): the CSV delimiter when --delimiter is not given.`,
+    )
+    .action(async (opts: { date: string; format: ReportFormat; out: string; delimiter?: CsvDelimiter }) => {
+      let delimiter: CsvDelimiter;
+      try {
+        delimiter = csvDelimiterFor(opts.delimiter, process.env, ';');
+      } catch (err) {
+        process.stderr.write(`loanhub recon report: ${(err as Error).message}\n`);
+        process.exitCode = 2;
+        return;
+      }
       try {
         const written = await withReconStore((r) =>
           writeReconReport({
@@ -202,7 +219,7 @@ export function registerReconCommands(program: Command): void {
             businessDate: opts.date,
             format: opts.format,
             out: opts.out,
-            delimiter: opts.delimiter,
+            delimiter,
             generatedAt: new Date().toISOString(),
           }),
         );

@@ -6,7 +6,8 @@ import { loadBusinessCalendar } from '../config/business-calendar-file';
 import { loadConfig } from '../config/config';
 import { businessDateOf } from '../domain/business-date';
 import { buildDailyStatement } from '../reports/daily-statement';
-import { renderStatementCsv, type CsvDelimiter } from '../reports/daily-statement-csv';
+import { csvDelimiterFor, type CsvDelimiter } from '../reports/csv-delimiter';
+import { renderStatementCsv } from '../reports/daily-statement-csv';
 import { renderStatementHtml } from '../reports/daily-statement-html';
 import { renderStatementJson } from '../reports/daily-statement-json';
 import { openHubStore, sqliteFile } from '../store/open-store';
@@ -32,14 +33,28 @@ export function registerReportCommands(program: Command): void {
       parseDate,
     )
     .addOption(new Option('--format <format>', 'output format').choices(['csv', 'json', 'html']).default('csv'))
-    .addOption(new Option('--delimiter <char>', 'CSV delimiter').choices([',', ';']).default(','))
+    .addOption(
+      new Option('--delimiter <char>', 'CSV delimiter (default: LOANHUB_REPORT_CSV_DELIMITER, else ,)').choices([
+        ',',
+        ';',
+      ]),
+    )
     .option('--out <file>', 'write to this file (default: standard output)')
     .addHelpText(
       'after',
-      '\nEnvironment: LOANHUB_DATA_DIR (the hub’s data dir) or LOANHUB_DB_URL (PostgreSQL), LOANHUB_TIME_ZONE.',
+      '\nEnvironment: LOANHUB_DATA_DIR (the hub’s data dir) or LOANHUB_DB_URL (PostgreSQL), LOANHUB_TIME_ZONE,\n' +
+        'LOANHUB_REPORT_CSV_DELIMITER (; or ,).',
     )
-    .action(async (opts: { date?: string; format: Format; delimiter: CsvDelimiter; out?: string }) => {
+    .action(async (opts: { date?: string; format: Format; delimiter?: CsvDelimiter; out?: string }) => {
       const config = loadConfig();
+      let delimiter: CsvDelimiter;
+      try {
+        delimiter = csvDelimiterFor(opts.delimiter, process.env, ',');
+      } catch (err) {
+        process.stderr.write(`loanhub report: ${(err as Error).message}\n`);
+        process.exitCode = 2;
+        return;
+      }
       if (!config.dbUrl && !fs.existsSync(sqliteFile(config.dataDir))) {
         process.stderr.write(
           `loanhub report: no hub store in ${config.dataDir} (set LOANHUB_DATA_DIR, or LOANHUB_DB_URL for PostgreSQL)\n`,
@@ -58,7 +73,7 @@ export function registerReportCommands(program: Command): void {
         const statement = await buildDailyStatement(store.reports, date);
         const text =
           opts.format === 'csv'
-            ? renderStatementCsv(statement, opts.delimiter)
+            ? renderStatementCsv(statement, delimiter)
             : opts.format === 'json'
               ? renderStatementJson(statement)
               : renderStatementHtml(statement);

@@ -148,6 +148,13 @@ const hubSettings: readonly Setting[] = [
     },
   },
   {
+    name: 'LOANHUB_REPORT_CSV_DELIMITER',
+    description:
+      "CSV delimiter of finance's reports (recon report, report daily) for the desks' Excel locale; --delimiter wins; unset: ; for recon, , for the daily statement",
+    secret: 'none',
+    validate: (v) => problem(v === ';' || v === ',', 'must be ; or ,'),
+  },
+  {
     name: 'LOANHUB_LOG_LEVEL',
     description: 'pino log level',
     default: 'info',

@@ -1,11 +1,12 @@
 import { formatAmount } from '../domain/money';
+import type { CsvDelimiter } from './csv-delimiter';
 import { STATEMENT_MEASURES, type DailyStatement, type StatementLine } from './daily-statement';
 
 // The statement as CSV for Excel: UTF-8 with a BOM (so Excel reads it as UTF-8), CRLF line ends
 // (RFC 4180 §2), ISO dates, amounts as decimal strings with a point. One row per channel × core ×
 // currency, then per core (channel ALL), then the day per currency (channel and core ALL).
 
-export type CsvDelimiter = ',' | ';';
+export type { CsvDelimiter } from './csv-delimiter';
 
 export const CSV_COLUMNS = [
   'business_date',

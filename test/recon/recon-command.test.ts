@@ -240,3 +240,35 @@ test("recon run reaches the embedded simulators on LOANHUB_CORE_<CORE>_PORT, and
     Object.assign(process.env, saved);
   }
 });
+
+test('LOANHUB_REPORT_CSV_DELIMITER sets the delimiter of both finance CSVs; --delimiter wins; a bad value is exit 2', async () => {
+  const saved = process.env.LOANHUB_REPORT_CSV_DELIMITER;
+  const recon = path.join(fx.dir, 'recon-setting.csv');
+  const daily = path.join(fx.dir, 'daily-setting.csv');
+  const head = (file: string): string => fs.readFileSync(file, 'utf8').split('\r\n')[0] ?? '';
+  try {
+    // Unset: each report's own default (recon ;, daily ,).
+    delete process.env.LOANHUB_REPORT_CSV_DELIMITER;
+    expect((await cli('recon', 'report', '--date', D, '--format', 'csv', '--out', recon)).code).toBe(0);
+    expect(head(recon)).toMatch(/^\uFEFFsection;business_date;/);
+    expect((await cli('report', 'daily', '--date', D, '--format', 'csv', '--out', daily)).code).toBe(0);
+    expect(head(daily)).toMatch(/^\uFEFFbusiness_date,channel,/);
+    // Set once for the desks' Excel: both follow it.
+    process.env.LOANHUB_REPORT_CSV_DELIMITER = ',';
+    expect((await cli('recon', 'report', '--date', D, '--format', 'csv', '--out', recon)).code).toBe(0);
+    expect(head(recon)).toMatch(/^\uFEFFsection,business_date,/);
+    process.env.LOANHUB_REPORT_CSV_DELIMITER = ';';
+    expect((await cli('report', 'daily', '--date', D, '--format', 'csv', '--out', daily)).code).toBe(0);
+    expect(head(daily)).toMatch(/^\uFEFFbusiness_date;channel;/);
+    expect(
+      (await cli('report', 'daily', '--date', D, '--format', 'csv', '--out', daily, '--delimiter', ',')).code,
+    ).toBe(0);
+    expect(head(daily)).toMatch(/^\uFEFFbusiness_date,channel,/);
+    process.env.LOANHUB_REPORT_CSV_DELIMITER = '|';
+    expect((await cli('recon', 'report', '--date', D, '--format', 'csv', '--out', recon)).code).toBe(2);
+    expect((await cli('report', 'daily', '--date', D, '--format', 'csv', '--out', daily)).code).toBe(2);
+  } finally {
+    if (saved === undefined) delete process.env.LOANHUB_REPORT_CSV_DELIMITER;
+    else process.env.LOANHUB_REPORT_CSV_DELIMITER = saved;
+  }
+});
