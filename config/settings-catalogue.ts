@@ -390,7 +390,8 @@ const batchSettings: readonly Setting[] = [
   },
   {
     name: 'LOANHUB_BATCH_TICK_CRON',
-    description: 'how often the night schedule looks (node-cron expression, bank time)',
+    description:
+      'how often the night schedule looks: files due after the cutoff, responses to poll (node-cron, bank time)',
     default: '* * * * *',
     secret: 'none',
     validate: (v) => problem(/^\S+(\s+\S+){4,5}$/.test(v.trim()), 'must be a cron expression of 5 or 6 fields'),
@@ -455,13 +456,6 @@ const batchSettings: readonly Setting[] = [
     default: '06:00',
     secret: 'none',
     validate: hhmm,
-  },
-  {
-    name: 'LOANHUB_BATCH_POLL_SECONDS',
-    description: 'how often responses are polled',
-    default: '60',
-    secret: 'none',
-    validate: wholeNumber(1, 86400),
   },
   {
     name: 'LOANHUB_BUSINESS_CALENDAR_FILE',
