@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import { loadChannelPolicies } from '../channels/channel-policy';
+import { loadSettlementMappings } from '../channels/settlement/settlement-mapping';
 import { codePageNameFor, getCodePage } from '../copybooks/code-page';
 import { assertTimeZone } from '../domain/business-date';
 import { CHANNELS, CORES } from '../domain/channel';
@@ -493,7 +494,8 @@ export interface SettingProblem {
 
 /**
  * Problems that span settings: variables that only work together, and what the hub's own loaders
- * (config.ts, the channel policies) refuse at start-up, so the check and the start agree.
+ * (config.ts, the channel policies, the settlement file mappings) refuse at start-up, so the check and
+ * the start agree.
  */
 export function crossSettingProblems(env: NodeJS.ProcessEnv): readonly SettingProblem[] {
   const out: SettingProblem[] = [];
@@ -517,6 +519,11 @@ export function crossSettingProblems(env: NodeJS.ProcessEnv): readonly SettingPr
     loadChannelPolicies(env);
   } catch (err) {
     out.push({ name: 'LOANHUB_CHANNEL_POLICIES_DIR', message: (err as Error).message });
+  }
+  try {
+    loadSettlementMappings();
+  } catch (err) {
+    out.push({ name: 'channels/settlement', message: (err as Error).message });
   }
   return out;
 }

@@ -12,6 +12,7 @@ import { createApiApp } from '../api/app';
 import { openEmbeddedIssuer, type EmbeddedIssuer } from '../api/auth/embedded-issuer';
 import { createTokenVerifier } from '../api/auth/token-verifier';
 import { createChannelCatalogue } from '../channels/channel-catalogue';
+import { loadSettlementMappings } from '../channels/settlement/settlement-mapping';
 import type { HubConfig } from '../config/config';
 import { CORES, type Core } from '../domain/channel';
 import type { Logger } from '../logging/logger';
@@ -131,6 +132,8 @@ export async function startHub(opts: StartHubOptions): Promise<RunningHub> {
     );
 
     const catalogue = createChannelCatalogue(env);
+    // The channels' settlement file layouts are reviewed config too: a broken one stops the start.
+    loadSettlementMappings();
     // Confirmation webhooks go out from the process that owns the store and its outbox.
     let webhooks: WebhookDispatcher | null = null;
     if (roles.relay && store) {

@@ -8,6 +8,7 @@ import {
   SettlementMappingError,
 } from '../../channels/settlement/settlement-mapping';
 import { main } from '../../cli/main';
+import { crossSettingProblems } from '../../config/settings-catalogue';
 import { importSettlementFile } from '../../recon/import-settlement';
 import { describeProblem } from '../../recon/settlement-file-reader';
 import { accept, move, openFixture, type ReconFixture } from './recon-fixture';
@@ -61,6 +62,19 @@ test('every channel mapping is valid, and a broken one is refused with every pro
       'channels/settlement/atm.json: bom: only a UTF-8 file has a byte-order mark',
     ]);
   }
+});
+
+test('a broken mapping is named by loanhub config check (and refused by the hub at start, the same loader)', () => {
+  jest.isolateModules(() => {
+    const real = JSON.parse(fs.readFileSync('channels/settlement/stores.json', 'utf8')) as Record<string, unknown>;
+    jest.doMock('../../channels/settlement/stores.json', () => ({ ...real, dateFormat: 'MM/DD/YY' }));
+    const isolated = require('../../config/settings-catalogue') as typeof import('../../config/settings-catalogue');
+    const found = isolated.crossSettingProblems({}).filter((p) => p.name === 'channels/settlement');
+    expect(found).toHaveLength(1);
+    expect(found[0]?.message).toContain('channels/settlement/stores.json: dateFormat');
+  });
+  jest.dontMock('../../channels/settlement/stores.json');
+  expect(crossSettingProblems({}).filter((p) => p.name === 'channels/settlement')).toEqual([]);
 });
 
 test("the agents' file is Latin-1 with CRLF, no BOM, the fixed header, DD/MM/YYYY and decimal commas", async () => {
