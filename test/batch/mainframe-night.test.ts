@@ -115,6 +115,12 @@ afterAll(async () => {
   await new Promise<void>((r) => receiver?.close(() => r()));
 });
 
+test('with LOANHUB_MAINFRAME_SFTP_URL set the hub uses that server and starts no mainframe simulator of its own', () => {
+  expect(hub.hub.simulators.map((s) => s.core).sort()).toEqual(['cash', 'mortgage', 'vehicle']);
+  expect(hub.hub.mainframe).toBeNull();
+  expect(fs.existsSync(path.join(hub.dataDir, 'mainframe'))).toBe(false);
+});
+
 test('a night for the three cores: files sent and verified, decoded back, responses applied, webhooks sent', async () => {
   const channels: Channel[] = ['app', 'web', 'agents', 'atm', 'stores'];
   const paid: { channel: Channel; id: string; core: string; amount: string }[] = [];
