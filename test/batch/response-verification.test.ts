@@ -5,6 +5,9 @@ import { startMainframeSimulator, type MainframeSimulator } from '../../bank/mai
 import { fetchResponses } from '../../batch/apply-responses';
 import { batchSettingsFromEnv } from '../../batch/batch-settings';
 import { mainframeCodePage } from '../../batch/mainframe-codec';
+import { encodeResponseDetail } from '../../batch/response-detail-record';
+import { encodeResponseHeader } from '../../batch/response-header-record';
+import { encodeResponseTrailer } from '../../batch/response-trailer-record';
 import { runBatch } from '../../batch/run-batch';
 import { createSsh2SftpConnector } from '../../batch/ssh2-sftp-agent';
 import type { PaymentStore } from '../../store/store-port';
@@ -102,4 +105,67 @@ test('a response that does not add up changes nothing and alerts once; the corre
   expect(fixed.applied).toEqual([{ name: REQUEST, posted: 3, rejected: 0 }]);
   for (const id of ids) expect((await store.getPayment(id))?.status).toBe('POSTED');
   expect(await store.batch.getFileByName(REQUEST)).toMatchObject({ state: 'COMPLETE', postedCount: 3 });
+}, 60_000);
+
+test('a response that adds up but misses a payment, or answers another request, is not applied either', async () => {
+  const settings = batchSettingsFromEnv(sftp.env).sftp;
+  if (!settings) throw new Error('no SFTP settings');
+  const page = mainframeCodePage('cp037');
+  const request = 'LHUB.PAY.MTG.D261123.S01';
+  const response = 'LHUB.RSP.MTG.D261123.S01';
+  const ids = await seedApplied(store, { core: 'mortgage', businessDate: DATE, count: 2, loanPrefix: '2' });
+  const deps = batchDepsFor({
+    store,
+    connector: createSsh2SftpConnector(settings),
+    dataDir: path.join(work, 'hub'),
+    now: () => new Date('2026-11-24T04:35:00Z'),
+    logs: logSink().stream,
+  });
+  const [run] = await runBatch(deps, { businessDate: DATE, cores: ['mortgage'] });
+  expect(run?.sent.map((s) => [s.kind, s.file.name])).toEqual([['sent', request]]);
+  expect(await simulator.processOnce()).toEqual([response]);
+  const served = path.join(sftp.dir, 'outbound', response);
+  const good = fs.readFileSync(served);
+  // Built with the hub's own record encoders: each file is sound in itself (its trailer adds up).
+  const file = (answers: string, details: string[]): Buffer =>
+    Buffer.concat([
+      Buffer.from(
+        encodeResponseHeader({ requestName: answers, status: 'A', reason: '', processedAt: '20261124050000' }, page),
+      ),
+      ...details.map((id) =>
+        Buffer.from(encodeResponseDetail({ paymentId: id, result: 'R', reason: 'ACCT', postingReference: '' }, page)),
+      ),
+      Buffer.from(
+        encodeResponseTrailer({ postedCount: 0, rejectedCount: details.length, postedPen: 0n, postedUsd: 0n }, page),
+      ),
+    ]);
+  const unchanged = async (): Promise<void> => {
+    for (const id of ids) expect((await store.getPayment(id))?.status).toBe('APPLIED');
+    expect(await store.batch.getFileByName(request)).toMatchObject({ state: 'SENT', postedCount: 0, rejectedCount: 0 });
+  };
+
+  fs.writeFileSync(served, file(request, [ids[0] ?? '']));
+  const missing = await fetchResponses(deps);
+  expect(missing.applied).toEqual([]);
+  expect(missing.invalid).toEqual([
+    {
+      name: response,
+      problems: [`MISSING_PAYMENT: the response answers 1 payments, the request holds 2 (${response})`],
+    },
+  ]);
+  await unchanged();
+
+  fs.writeFileSync(served, file('LHUB.PAY.MTG.D261123.S02', ids));
+  const other = await fetchResponses(deps);
+  expect(other.applied).toEqual([]);
+  expect(other.invalid.map((i) => i.problems)).toEqual([
+    [
+      `NAME_MISMATCH: the response answers LHUB.PAY.MTG.D261123.S02, not ${request} (${response}, record 1, field FILE-NAME)`,
+    ],
+  ]);
+  await unchanged();
+
+  fs.writeFileSync(served, good);
+  expect((await fetchResponses(deps)).applied).toEqual([{ name: request, posted: 2, rejected: 0 }]);
+  for (const id of ids) expect((await store.getPayment(id))?.status).toBe('POSTED');
 }, 60_000);
