@@ -272,7 +272,7 @@ export function registerCopybookCommands(program: Command): void {
       let bad = 0;
       let index = 0;
       let inBytes = 0;
-      const rdw = Buffer.alloc(4);
+      const head = opts.recfm === 'vb' ? 4 : 0;
       try {
         writer = await openAtomicFile(opts.out);
         // Lines as byte ranges: a line in the shape decode prints is encoded from its bytes.
@@ -284,18 +284,28 @@ export function registerCopybookCommands(program: Command): void {
             if (isBlankLine(buf, start, end)) continue;
             index++;
             try {
-              const bytes = encoder.encodeLine(buf, start, end);
-              if (bad > 0) continue; // keep validating every line, but stop writing once one failed
-              if (opts.recfm === 'vb') {
-                const ll = bytes.length + (opts.rdw === 'ibm' ? 4 : 0);
-                if (ll > 0xffff)
-                  throw new CopybookError('OUTPUT_FAILED', `record of ${bytes.length} bytes is too long for an RDW`);
-                rdw.writeUInt16BE(ll, 0);
-                const head = writer.write(rdw);
-                if (head !== undefined) await head;
+              if (bad > 0) {
+                // Keep validating every line, but stop writing once one failed.
+                encoder.encodeLine(buf, start, end);
+                continue;
               }
-              const pending = writer.write(bytes);
-              if (pending !== undefined) await pending;
+              // The record is encoded straight into the writer's buffer (after the RDW's 4 bytes
+              // for VB) and counted only when it was written whole.
+              const room = writer.reserve(head + layout.size);
+              if (room !== undefined) await room;
+              const out = writer.buffer;
+              const at = writer.position;
+              const n = encoder.encodeLineInto(buf, start, end, out, at + head);
+              if (head > 0) {
+                const ll = n + (opts.rdw === 'ibm' ? 4 : 0);
+                if (ll > 0xffff)
+                  throw new CopybookError('OUTPUT_FAILED', `record of ${n} bytes is too long for an RDW`);
+                out[at] = ll >>> 8;
+                out[at + 1] = ll & 0xff;
+                out[at + 2] = 0;
+                out[at + 3] = 0;
+              }
+              writer.advance(head + n);
             } catch (err) {
               if (!(err instanceof CopybookError)) throw err;
               bad++;

@@ -43,6 +43,14 @@ export interface RecordEncoder {
    * in the shape the decoder prints are read from their bytes (json-line-encoder.ts).
    */
   encodeLine(line: Buffer, start: number, end: number): Uint8Array;
+  /**
+   * encode(record) written straight into target at offset (for a file writer's buffer: no copy);
+   * returns the record's length. target needs room for layout.size bytes there (a RangeError
+   * otherwise). The same bytes and errors as encode; after an error those bytes hold anything.
+   */
+  encodeInto(record: unknown, target: Uint8Array, offset: number): number;
+  /** encodeLine(line, start, end) written straight into target at offset, as encodeInto. */
+  encodeLineInto(line: Buffer, start: number, end: number, target: Uint8Array, offset: number): number;
 }
 
 function pathOf(path: string, ctx: Ctx): string {
@@ -381,11 +389,8 @@ export function createRecordEncoder(layout: Layout, options: RecordEncoderOption
   // One view returned for every record the fast path writes (the result is valid until the next call anyway).
   const fastView = fast === undefined ? buf : buf.subarray(0, packedOccurs ? fast.length : layout.size);
   const ctx: Ctx = { buf, counters: new Array<number>(counterSlots.size).fill(Number.NaN), indices: [], next: 0 };
-  const encode = (record: unknown): Uint8Array => {
-    // Bytes no field covers (FILLER without VALUE, unused ODO slots, the tail of a REDEFINES area
-    // beyond a shorter view) are spaces of the code page.
-    buf.fill(page.space);
-    if (fast !== undefined && fast.write(record, buf)) return fastView;
+  /** The full plan: the reference path and the one that reports errors. */
+  const encodeByPlan = (record: unknown): Uint8Array => {
     buf.fill(page.space);
     ctx.indices.length = 0;
     if (counterSlots.size > 0) ctx.counters.fill(Number.NaN);
@@ -393,43 +398,80 @@ export function createRecordEncoder(layout: Layout, options: RecordEncoderOption
     top(ctx, record, 0);
     return buf.subarray(0, packedOccurs ? ctx.next : layout.size);
   };
+  const encode = (record: unknown): Uint8Array => {
+    // Bytes no field covers (FILLER without VALUE, unused ODO slots, the tail of a REDEFINES area
+    // beyond a shorter view) are spaces of the code page.
+    buf.fill(page.space);
+    if (fast !== undefined && fast.write(record, buf, 0)) return fastView;
+    return encodeByPlan(record);
+  };
+  const roomAt = (target: Uint8Array, offset: number): void => {
+    if (!(offset >= 0 && offset + layout.size <= target.length)) {
+      throw new RangeError(`no room for a ${layout.size}-byte record at ${offset} of ${target.length} bytes`);
+    }
+  };
+  const encodeInto = (record: unknown, target: Uint8Array, offset: number): number => {
+    roomAt(target, offset);
+    if (fast !== undefined) {
+      target.fill(page.space, offset, offset + layout.size);
+      if (fast.write(record, target, offset)) return fastView.length;
+    }
+    const bytes = encodeByPlan(record);
+    target.set(bytes, offset);
+    return bytes.length;
+  };
   // Compiled on first use: only `copybook encode` reads JSON lines.
   let fastLine: FastLine | undefined | null = fast === undefined ? undefined : null;
   // A DataView of the buffer the lines are in (one per chunk), for the generated key checks.
   let viewOf: Uint8Array | undefined;
   let lineView: DataView = new DataView(new ArrayBuffer(0));
+  const ensureFastLine = (): FastLine | undefined => {
+    if (fastLine === null) {
+      fastLine = compileJsonLineFastPath(layout, {
+        codePage: page,
+        top: collapse !== undefined ? collapse.children : roots,
+        codecFor: (f) => codecFor(f, page, 'pad'),
+        fillerBytes: (n) =>
+          n.kind === 'field' && n.value !== undefined ? literalBytes(n.value, n.size, page) : undefined,
+      });
+    }
+    return fastLine;
+  };
+  const viewFor = (line: Buffer): DataView => {
+    if (line !== viewOf) {
+      viewOf = line;
+      lineView = new DataView(line.buffer, line.byteOffset, line.byteLength);
+    }
+    return lineView;
+  };
+  const parseLine = (line: Buffer, start: number, end: number): unknown => {
+    try {
+      return JSON.parse(line.toString('utf8', start, end));
+    } catch (err) {
+      throw new CopybookError('INPUT_INVALID', `line is not JSON: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  };
   return Object.freeze({
     kind: 'record-encoder' as const,
     layout,
     encode,
     encodeLine(line: Buffer, start: number, end: number): Uint8Array {
-      if (fastLine === null) {
-        fastLine = compileJsonLineFastPath(layout, {
-          codePage: page,
-          top: collapse !== undefined ? collapse.children : roots,
-          codecFor: (f) => codecFor(f, page, 'pad'),
-          fillerBytes: (n) =>
-            n.kind === 'field' && n.value !== undefined ? literalBytes(n.value, n.size, page) : undefined,
-        });
-      }
-      if (fastLine !== undefined && line[start] === 123) {
-        if (line !== viewOf) {
-          viewOf = line;
-          lineView = new DataView(line.buffer, line.byteOffset, line.byteLength);
-        }
+      const f = ensureFastLine();
+      if (f !== undefined && line[start] === 123) {
         buf.fill(page.space);
-        if (fastLine(line, lineView, start, end, buf)) return fastView;
+        if (f(line, viewFor(line), start, end, buf, 0)) return fastView;
       }
-      let value: unknown;
-      try {
-        value = JSON.parse(line.toString('utf8', start, end));
-      } catch (err) {
-        throw new CopybookError(
-          'INPUT_INVALID',
-          `line is not JSON: ${err instanceof Error ? err.message : String(err)}`,
-        );
+      return encode(parseLine(line, start, end));
+    },
+    encodeInto,
+    encodeLineInto(line: Buffer, start: number, end: number, target: Uint8Array, offset: number): number {
+      const f = ensureFastLine();
+      if (f !== undefined && line[start] === 123) {
+        roomAt(target, offset);
+        target.fill(page.space, offset, offset + layout.size);
+        if (f(line, viewFor(line), start, end, target, offset)) return fastView.length;
       }
-      return encode(value);
+      return encodeInto(parseLine(line, start, end), target, offset);
     },
   });
 }
