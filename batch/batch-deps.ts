@@ -10,8 +10,11 @@ import type { SftpConnector } from './sftp-agent-port';
 // What every batch use case takes: passed in by the composition root or the CLI, faked in tests.
 
 export interface BatchProgress {
-  /** A phase of long work: `done` of `total` (total null when unknown). */
-  (phase: string, done: number, total: number | null): void;
+  /**
+   * A phase of long work: `done` of `total` records (total null when unknown), each `recordLength`
+   * bytes, so a meter can show both records and megabytes (an upload counts its bytes as records).
+   */
+  (phase: string, done: number, total: number | null, recordLength: number): void;
 }
 
 export interface BatchDeps {
@@ -34,6 +37,13 @@ export interface BatchDeps {
    * composition root wires reconciliation here); it must not throw.
    */
   readonly afterResponses?: (businessDate: string) => Promise<void>;
+  /**
+   * Called by the night's scheduler when a file of the date is still unanswered past its response
+   * deadline (once per date and process; `deadline` is when it fell due): the composition root
+   * reconciles the date, unless a run started after `deadline` already, so finance sees those payments
+   * as applied but not posted without waiting for the response. It must not throw.
+   */
+  readonly afterDeadline?: (businessDate: string, deadline: Date) => Promise<void>;
 }
 
 /** Every sent file is archived here under its dataset name (the bytes that were verified on the server). */

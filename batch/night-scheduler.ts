@@ -70,8 +70,20 @@ export function createNightScheduler(
         log.info(summary, 'responses fetched');
       await afterResponses(summary.applied.map((a) => a.name));
     }).catch((err: unknown) => log.error({ err: describe(err) }, 'response poll failed; the next tick tries again'));
-    await checkDeadlines(deps, opts.deadlineMinute);
+    const overdue = await checkDeadlines(deps, opts.deadlineMinute);
+    for (const [businessDate, deadline] of overdue) {
+      if (!deps.afterDeadline || deadlineHandedOn.has(businessDate)) continue;
+      deadlineHandedOn.add(businessDate);
+      log.info(
+        { businessDate },
+        'a file of the date is unanswered past its deadline; handing the date on (reconciliation)',
+      );
+      await deps.afterDeadline(businessDate, deadline);
+    }
   };
+  // Dates already handed on because a response missed its deadline (reconciliation keeps its own record
+  // of runs, so another process or a restart does not run a date twice either).
+  const deadlineHandedOn = new Set<string>();
 
   // A date whose last open file was just completed is handed on (reconciliation), once per completion.
   const afterResponses = async (appliedNames: readonly string[]): Promise<void> => {
@@ -119,18 +131,25 @@ export function createNightScheduler(
   }
 }
 
-/** Files waiting past their deadline raise an alert (log line once, gauge per core while it lasts). */
-export async function checkDeadlines(deps: BatchDeps, deadlineMinute: number): Promise<number> {
+/**
+ * Files waiting past their deadline raise an alert (log line once, gauge per core while it lasts).
+ * Returns the business dates with an overdue file, each with the moment its first file fell due.
+ */
+export async function checkDeadlines(deps: BatchDeps, deadlineMinute: number): Promise<Map<string, Date>> {
   const waiting = await deps.store.batch.listFiles({ states: ['SENT'] });
   const now = deps.now();
   const overdue = new Map<string, number>(CORES.map((c) => [c, 0]));
+  const dates = new Map<string, Date>();
   for (const f of waiting) {
     const byDate = responseDeadline(f.businessDate, deadlineMinute, deps.timeZone).getTime();
     const bySend = f.sentAt ? Date.parse(f.sentAt) + 60 * 60_000 : 0;
-    if (now.getTime() <= Math.max(byDate, bySend)) continue;
+    const due = Math.max(byDate, bySend);
+    if (now.getTime() <= due) continue;
     overdue.set(f.core, (overdue.get(f.core) ?? 0) + 1);
+    const earliest = dates.get(f.businessDate);
+    if (!earliest || due < earliest.getTime()) dates.set(f.businessDate, new Date(due));
     await alertOnce(deps, f, 'no response from the mainframe by the deadline');
   }
   for (const [core, n] of overdue) deps.metrics?.responseOverdue.set({ core }, n);
-  return [...overdue.values()].reduce((a, b) => a + b, 0);
+  return dates;
 }

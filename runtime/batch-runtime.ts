@@ -72,6 +72,17 @@ export function createBatchDeps(opts: {
             businessDate,
           );
         },
+        // A response past its deadline: the date is reconciled once after the deadline (its payments
+        // show as applied but not posted), unless a run started after it already (another process, a
+        // restart, or finance's own `recon run`). The response, when it comes, reconciles it again.
+        afterDeadline: async (businessDate, deadline) => {
+          const last = await recon.latestRun(businessDate).catch(() => null);
+          if (last && Date.parse(last.startedAt) >= deadline.getTime()) return;
+          await reconcileAfterResponses(
+            { recon, extracts: extractSources(opts.env, logger, coreUrl), now, logger },
+            businessDate,
+          );
+        },
       },
       settings,
     };

@@ -32,6 +32,8 @@ const logs = logSink();
 const registry = new Registry();
 /** Dates the scheduler handed on (to reconciliation) once all their files had responses. */
 const handedOn: string[] = [];
+/** Dates handed on because a file of theirs was unanswered past its deadline, with that deadline. */
+const handedOnLate: Array<[string, string]> = [];
 
 const inbound = (): string[] =>
   fs
@@ -64,6 +66,9 @@ beforeAll(async () => {
     metrics: createBatchMetrics(registry, store.batch),
     afterResponses: async (date) => {
       handedOn.push(date);
+    },
+    afterDeadline: async (date, deadline) => {
+      handedOnLate.push([date, deadline.toISOString()]);
     },
   };
   mainframe = startMainframeSimulator({
@@ -130,8 +135,10 @@ test('a response missing at the deadline raises one alert and the gauge; applied
   expect(alerts.map((a) => a.file)).toEqual(['LHUB.PAY.CSH.D261123.S01']);
   expect(await overdue('cash')).toBe(1);
   expect(await overdue('vehicle')).toBe(0);
-  // The vehicle file is complete but the cash one is not: the date is not handed on yet.
+  // The vehicle file is complete but the cash one is not: the date is not handed on as answered, but
+  // once (two ticks) as overdue since 06:00 Lima, so reconciliation shows its unposted payments.
   expect(handedOn).toEqual(['2026-11-20']);
+  expect(handedOnLate).toEqual([['2026-11-23', '2026-11-24T11:00:00.000Z']]);
   expect((await store.batch.getFileByName('LHUB.PAY.VEH.D261123.S01'))?.state).toBe('COMPLETE');
 
   // The response arrives late (file first, then its trigger); the next tick applies it.
@@ -143,6 +150,7 @@ test('a response missing at the deadline raises one alert and the gauge; applied
   expect((await store.batch.getFileByName('LHUB.PAY.CSH.D261123.S01'))?.state).toBe('COMPLETE');
   expect(await overdue('cash')).toBe(0);
   expect(handedOn).toEqual(['2026-11-20', '2026-11-23']);
+  expect(handedOnLate).toHaveLength(1);
 });
 
 test('no file exists for a holiday: payments of the holiday carry the next business date', async () => {
