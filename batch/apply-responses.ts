@@ -9,7 +9,7 @@ import { receivedArchive, type BatchDeps } from './batch-deps';
 import { responseNameFor } from './dataset-name';
 import { listReadyResponses, outboundPath, withAgent, withRetries } from './mainframe-transfer';
 import type { ResponseDetail } from './response-detail-record';
-import { readResponseFile } from './response-file-reader';
+import { readResponseFile, RESPONSE_LRECL } from './response-file-reader';
 import { describe } from './send-files';
 
 // Fetching and applying the mainframe's responses. A response is downloaded (only once its `.OK`
@@ -134,7 +134,7 @@ export async function applyResponse(deps: BatchDeps, file: BatchFile): Promise<A
     chunk = [];
     await Promise.all(batch.map((d) => applyOne(deps, file, d)));
     await deps.store.batch.recordResults(file.id, batch);
-    deps.progress?.(`apply ${rspName}`, posted + rejected, file.recordCount);
+    deps.progress?.(`apply ${rspName}`, posted + rejected, file.recordCount, RESPONSE_LRECL);
   };
   await readResponseFile({
     path: localPath,

@@ -8,6 +8,7 @@ import { bankTimestamp } from './bank-time';
 import { sentArchive, type BatchDeps } from './batch-deps';
 import { datasetName } from './dataset-name';
 import type { RequestDetail } from './request-detail-record';
+import { REQUEST_LRECL } from './request-file-reader';
 import { writeRequestFile } from './request-file-writer';
 
 // Building request files: the store takes the waiting payments into a new file row in one transaction
@@ -57,7 +58,7 @@ export async function ensureLocalFile(deps: BatchDeps, file: BatchFile): Promise
       totalUsd: file.totalUsd,
       hashTotal: file.hashTotal,
     },
-    onProgress: (n) => deps.progress?.(`build ${file.name}`, n, file.recordCount),
+    onProgress: (n) => deps.progress?.(`build ${file.name}`, n, file.recordCount, REQUEST_LRECL),
   });
   if (file.sha256 && file.sha256 !== written.sha256) {
     throw new BatchError('TOTAL_MISMATCH', 'the rebuilt file differs from the one recorded', {

@@ -58,6 +58,7 @@ export async function uploadVerified(
   agent: SftpAgent,
   base: string,
   file: { readonly name: string; readonly localPath: string; readonly sha256: string; readonly size: number },
+  onBytes?: (bytes: number) => void,
 ): Promise<'uploaded' | 'already_there'> {
   const final = inboundPath(base, file.name);
   const existing = await agent.size(final);
@@ -78,7 +79,7 @@ export async function uploadVerified(
     return 'already_there';
   }
   const temp = inboundPath(base, `.${file.name}.part`);
-  await agent.upload(file.localPath, temp);
+  await agent.upload(file.localPath, temp, onBytes);
   const size = await agent.size(temp);
   if (size !== file.size) {
     throw new BatchError('SFTP_TRANSFER', 'the uploaded file has another size than the local one', {

@@ -7,6 +7,7 @@ import { bankTimestamp } from './bank-time';
 import type { BatchDeps } from './batch-deps';
 import { buildNextFile, detailsOf } from './build-files';
 import { datasetName } from './dataset-name';
+import { REQUEST_LRECL } from './request-file-reader';
 import { writeRequestFile } from './request-file-writer';
 import { sendFile, type SendOutcome } from './send-files';
 
@@ -90,7 +91,7 @@ export async function dryRun(
       },
       details: detailsOf(deps, deps.store.batch.waitingPaymentRows(core, opts.businessDate, 2_000)),
       page: deps.page,
-      onProgress: (n) => deps.progress?.(`build ${name}`, n, waiting.count),
+      onProgress: (n) => deps.progress?.(`build ${name}`, n, waiting.count, REQUEST_LRECL),
     });
     out.push({ core, name, path: target, records: written.trailer.recordCount, sha256: written.sha256 });
   }

@@ -3,6 +3,7 @@ import { BatchError } from './batch-errors';
 import { sentArchive, type BatchDeps } from './batch-deps';
 import { ensureLocalFile } from './build-files';
 import { uploadVerified, withAgent, withRetries } from './mainframe-transfer';
+import { REQUEST_LRECL } from './request-file-reader';
 
 // Sending a built (or failed) file: the verified upload protocol on a fresh connection per attempt,
 // retried with backoff and jitter; then SENT, or FAILED with the reason (the next run sends it again).
@@ -38,14 +39,27 @@ export async function sendFile(deps: BatchDeps, given: BatchFile): Promise<SendO
       deps.retry,
       async (attempt) => {
         attempts = attempt;
-        deps.progress?.(`send ${file.name}`, 0, file.sizeBytes);
+        // Records of the file as they leave (header and trailer included), of all its records.
+        const sent = (bytes: number): void =>
+          deps.progress?.(
+            `send ${file.name}`,
+            Math.floor(bytes / REQUEST_LRECL),
+            Math.floor((file.sizeBytes ?? 0) / REQUEST_LRECL),
+            REQUEST_LRECL,
+          );
+        sent(0);
         return withAgent(connector, (agent) =>
-          uploadVerified(agent, connector.basePath, {
-            name: file.name,
-            localPath: sentArchive(deps.dataDir, file.name),
-            sha256: file.sha256 ?? '',
-            size: file.sizeBytes ?? 0,
-          }),
+          uploadVerified(
+            agent,
+            connector.basePath,
+            {
+              name: file.name,
+              localPath: sentArchive(deps.dataDir, file.name),
+              sha256: file.sha256 ?? '',
+              size: file.sizeBytes ?? 0,
+            },
+            sent,
+          ),
         );
       },
       (attempt, err, delayMs) =>

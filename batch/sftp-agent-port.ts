@@ -8,8 +8,8 @@ export interface RemoteEntry {
 }
 
 export interface SftpAgent {
-  /** Uploads a local file to `remote` (created or truncated). */
-  upload(localPath: string, remote: string): Promise<void>;
+  /** Uploads a local file to `remote` (created or truncated); `onBytes` hears the bytes read so far. */
+  upload(localPath: string, remote: string, onBytes?: (bytes: number) => void): Promise<void>;
   /** Size in bytes, or null when there is no such file. */
   size(remote: string): Promise<number | null>;
   /** SHA-256 (hex) of the remote file, read back over the connection. */

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { pipeline, Transform } from 'node:stream';
 import SftpClient from 'ssh2-sftp-client';
 import { BatchError } from './batch-errors';
 import type { RemoteEntry, SftpAgent, SftpConnector } from './sftp-agent-port';
@@ -58,11 +59,31 @@ const CHUNK = 1 << 20;
 
 function agentOver(client: SftpClient): SftpAgent {
   return Object.freeze({
-    upload: async (localPath: string, remote: string) => {
+    upload: async (localPath: string, remote: string, onBytes?: (bytes: number) => void) => {
       // 1 MiB chunks: ssh2 splits each into packets sent without waiting for one another, so the
       // window is kept full (with its 64 KiB default, one chunk in flight at a time, a 200 MB file took
       // minutes where OpenSSH's sftp takes seconds).
-      await client.put(fs.createReadStream(localPath, { highWaterMark: CHUNK }), remote);
+      const source = fs.createReadStream(localPath, { highWaterMark: CHUNK });
+      if (!onBytes) {
+        await client.put(source, remote);
+        return;
+      }
+      // Counted on the way through (chunks passed on as they are); an error of the file ends the put.
+      let bytes = 0;
+      const counted = new Transform({
+        highWaterMark: CHUNK,
+        transform(chunk: Buffer, _encoding, done) {
+          bytes += chunk.length;
+          onBytes(bytes);
+          done(null, chunk);
+        },
+      });
+      pipeline(source, counted, () => undefined);
+      try {
+        await client.put(counted, remote);
+      } finally {
+        source.destroy();
+      }
     },
     size: async (remote: string) => {
       const type = await client.exists(remote);

@@ -59,15 +59,15 @@ function parseCore(value: string): Core {
 /** A progress bar per phase on a TTY (stderr), nothing otherwise. */
 function ttyProgress(): BatchProgress & { done(): void } {
   const meters = new Map<string, ProgressMeter>();
-  const fn = ((phase: string, done: number, total: number | null) => {
+  const fn = ((phase: string, done: number, total: number | null, recordLength: number) => {
     let m = meters.get(phase);
     if (!m) {
       for (const other of meters.values()) other.done();
       meters.clear();
-      m = createProgressMeter(process.stderr, phase, total ?? undefined);
+      m = createProgressMeter(process.stderr, phase, total === null ? undefined : total * recordLength);
       meters.set(phase, m);
     }
-    m.tick(done, done);
+    m.tick(done, done * recordLength);
   }) as BatchProgress & { done(): void };
   fn.done = () => {
     for (const m of meters.values()) m.done();
@@ -161,11 +161,12 @@ export function registerBatchCommands(program: Command): void {
         return;
       }
       try {
-        await withBatch(async ({ deps, settings }) => {
+        await withBatch(async ({ deps, settings, progress }) => {
           const date =
             opts.date ?? lastClosedBusinessDate(deps.now(), deps.timeZone, settings.cutoffMinute, deps.calendar);
           if (opts.dryRun) {
             const files = await dryRun(deps, { businessDate: date, cores: opts.core, outDir: opts.out ?? '.' });
+            progress.done(); // the bar's line ends before the outcome is printed
             if (opts.json) process.stdout.write(`${JSON.stringify({ date, dryRun: true, files }, null, 2)}\n`);
             else if (files.length === 0) process.stdout.write(`nothing waits for a file on ${date}; nothing written\n`);
             else
@@ -174,6 +175,7 @@ export function registerBatchCommands(program: Command): void {
             return;
           }
           const runs = await runBatch(deps, { businessDate: date, cores: opts.core });
+          progress.done();
           const failed = runs.some((r) => r.sent.some((s) => s.kind === 'failed'));
           if (opts.json) {
             process.stdout.write(
@@ -267,11 +269,12 @@ export function registerBatchCommands(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (opts: { date?: string; core?: Core; json?: boolean }) => {
       try {
-        await withBatch(async ({ deps }) => {
+        await withBatch(async ({ deps, progress }) => {
           const summary = await fetchResponses(deps, {
             ...(opts.date ? { businessDate: opts.date } : {}),
             ...(opts.core ? { core: opts.core } : {}),
           });
+          progress.done();
           if (opts.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
           else {
             if (summary.awaiting === 0) process.stdout.write('no file waits for a response\n');
@@ -298,8 +301,9 @@ export function registerBatchCommands(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (opts: { date: string; core: Core; json?: boolean }) => {
       try {
-        await withBatch(async ({ deps }) => {
+        await withBatch(async ({ deps, progress }) => {
           const s = await resendFile(deps, opts.core, opts.date);
+          progress.done();
           if (opts.json) process.stdout.write(`${JSON.stringify({ ...fileJson(s.file), outcome: s.kind }, null, 2)}\n`);
           else process.stdout.write(`${sendLine(s)}\n`);
           if (s.kind === 'failed') process.exitCode = 1;

@@ -81,9 +81,21 @@ test('a wrong host fingerprint: refused, the file FAILED with both fingerprints,
 
   // With the right pin, the next run sends the same file under the same name.
   fs.mkdirSync(inbound, { recursive: true });
-  const fixed = batchDepsFor({ store, connector: connectorPinnedTo(real), dataDir, now: () => AFTER_CUTOFF });
+  // The CLI's progress bar hears the upload as it goes: records of the file (header, 3 details,
+  // trailer) counted from the bytes read by the real upload, from 0 to all 5.
+  const ticks: [string, number, number | null, number][] = [];
+  const fixed = {
+    ...batchDepsFor({ store, connector: connectorPinnedTo(real), dataDir, now: () => AFTER_CUTOFF }),
+    progress: (phase: string, done: number, total: number | null, recordLength: number) =>
+      ticks.push([phase, done, total, recordLength]),
+  };
   const [again] = await runBatch(fixed, { businessDate: DATE, cores: ['cash'] });
   expect(again?.sent.map((s) => [s.kind, s.file.name])).toEqual([['sent', 'LHUB.PAY.CSH.D261123.S01']]);
+  const sendTicks = ticks.filter(([phase]) => phase === 'send LHUB.PAY.CSH.D261123.S01');
+  expect([sendTicks[0], sendTicks.at(-1)]).toEqual([
+    ['send LHUB.PAY.CSH.D261123.S01', 0, 5, 200],
+    ['send LHUB.PAY.CSH.D261123.S01', 5, 5, 200],
+  ]);
   expect(fs.readdirSync(inbound).sort()).toEqual(['LHUB.PAY.CSH.D261123.S01', 'LHUB.PAY.CSH.D261123.S01.OK']);
   expect(await store.batch.getFileByName('LHUB.PAY.CSH.D261123.S01')).toMatchObject({ state: 'SENT' });
   const sent: string[] = [];
