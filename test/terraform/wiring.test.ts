@@ -497,98 +497,184 @@ describe('network, database, broker, mainframe link', () => {
   });
 });
 
-/** The alarms on issue 13's metrics: metric, what they repeat over, and their dimensions (as hcl2json gives them). */
-const ISSUE_13_ALARMS: Record<string, { metric: string; forEach?: string; dimensions: Record<string, string> }> = {
-  commands_dead_lettered: {
+/**
+ * The observability module's single-metric alarms, as its `alarm_definitions` local holds them: the
+ * metric, what the alarm is repeated over (`per`), and its dimensions (`{key}` is the core, channel or
+ * queue of each repetition). The issue's six first, then issue 13's.
+ */
+const ALARMS: Record<string, { metric: string; per: string; dimensions: Record<string, string>; issue13?: true }> = {
+  dlq: { metric: 'MessageCount', per: 'dlq', dimensions: { Broker: '${var.broker_name}', VirtualHost: '/', Queue: '{key}' } },
+  'outbox-lag': { metric: 'loanhub_outbox_lag_seconds', per: 'once', dimensions: { job: 'loanhub-serve' } },
+  'night-files-overdue': { metric: 'loanhub_batch_files_overdue', per: 'once', dimensions: { job: 'loanhub-batch' } },
+  'breaker-open': { metric: 'loanhub_core_breaker_state', per: 'core', dimensions: { core: '{key}' } },
+  'reconciliation-breaks-open': {
+    metric: 'loanhub_reconciliation_breaks_open',
+    per: 'once',
+    dimensions: { job: 'loanhub-batch' },
+  },
+  'commands-dead-lettered': {
     metric: 'loanhub_commands_dead_lettered_total',
-    forEach: '${toset(var.cores)}',
-    dimensions: { core: '${each.key}' },
+    per: 'core',
+    dimensions: { core: '{key}' },
+    issue13: true,
   },
-  queue_backlog: {
+  'queue-backlog': {
     metric: 'loanhub_queue_messages',
-    forEach: '${toset(concat(var.cores, ["results"]))}',
-    dimensions: { core: '${each.key}', state: 'ready' },
+    per: 'lane',
+    dimensions: { core: '{key}', state: 'ready' },
+    issue13: true,
   },
-  queue_no_consumers: {
-    metric: 'loanhub_queue_consumers',
-    forEach: '${toset(var.cores)}',
-    dimensions: { core: '${each.key}' },
-  },
-  queue_stats_down: { metric: 'loanhub_queue_stats_up', dimensions: { job: 'loanhub-serve' } },
-  webhook_backlog_age: {
+  'queue-no-consumers': { metric: 'loanhub_queue_consumers', per: 'core', dimensions: { core: '{key}' }, issue13: true },
+  'queue-stats-down': { metric: 'loanhub_queue_stats_up', per: 'once', dimensions: { job: 'loanhub-serve' }, issue13: true },
+  'webhook-backlog-age': {
     metric: 'loanhub_webhook_backlog_oldest_age_seconds',
-    forEach: '${toset(var.channels)}',
-    dimensions: { channel: '${each.key}' },
+    per: 'channel',
+    dimensions: { channel: '{key}' },
+    issue13: true,
   },
-  webhook_endpoint_disabled: {
+  'webhook-endpoint-disabled': {
     metric: 'loanhub_webhook_endpoint_disabled',
-    forEach: '${toset(var.channels)}',
-    dimensions: { channel: '${each.key}' },
+    per: 'channel',
+    dimensions: { channel: '{key}' },
+    issue13: true,
   },
-  webhook_gave_up: {
+  'webhook-gave-up': {
     metric: 'loanhub_webhook_deliveries_total',
-    forEach: '${toset(var.channels)}',
-    dimensions: { channel: '${each.key}', outcome: 'gave_up' },
+    per: 'channel',
+    dimensions: { channel: '{key}', outcome: 'gave_up' },
+    issue13: true,
   },
-  webhook_store_down: { metric: 'loanhub_webhook_store_up', dimensions: { job: 'loanhub-serve' } },
+  'webhook-store-down': { metric: 'loanhub_webhook_store_up', per: 'once', dimensions: { job: 'loanhub-serve' }, issue13: true },
 };
+const ISSUE_13_ALARMS = Object.entries(ALARMS).filter(([, a]) => a.issue13);
 const metricsDoc = fs.readFileSync(path.resolve(__dirname, '../../docs/metrics.md'), 'utf8');
 
 describe('observability', () => {
-  test('alarms on the API 5xx rate, dead letters, outbox lag, overdue night files, open breakers and reconciliation breaks, to one topic', () => {
-    const o = tree.dir('modules/observability');
-    const alarms = o.resources.get('aws_cloudwatch_metric_alarm') ?? new Map<string, Body>();
-    expect([...alarms.keys()].sort()).toEqual(
-      [
-        'api_5xx_rate',
-        'breaker_open',
-        'dead_letters',
-        'night_files_overdue',
-        'outbox_lag',
-        'reconciliation_breaks',
-        ...Object.keys(ISSUE_13_ALARMS),
-      ].sort(),
-    );
-    for (const [name, a] of alarms) {
-      expect({ alarm: name, actions: a.alarm_actions }).toEqual({ alarm: name, actions: ['${aws_sns_topic.alarms.arn}'] });
+  const o = () => tree.dir('modules/observability');
+  const definitions = (): Record<string, Body> => o().locals.alarm_definitions as Record<string, Body>;
+  const defaultOf = (name: string): string[] => o().variables.get(name)?.default as string[];
+
+  /** local.alarms as Terraform computes it, for the variables' defaults (the expression is pinned below). */
+  const expandedAlarms = (): Map<string, Body> => {
+    const instances: Record<string, readonly string[]> = {
+      once: [''],
+      core: defaultOf('cores'),
+      lane: [...defaultOf('cores'), 'results'],
+      channel: defaultOf('channels'),
+      dlq: defaultOf('dead_letter_queues'),
+    };
+    const out = new Map<string, Body>();
+    for (const [id, a] of Object.entries(definitions())) {
+      for (const key of instances[String(a.per)] ?? []) {
+        const name = key === '' ? id : `${id}-${key}`;
+        expect({ name, unique: !out.has(name) }).toEqual({ name, unique: true });
+        out.set(name, {
+          ...(o().locals.alarm_defaults as Body),
+          ...a,
+          description: String(a.description).replaceAll('{key}', key),
+          dimensions: Object.fromEntries(
+            Object.entries(a.dimensions as Record<string, string>).map(([d, v]) => [d, v.replaceAll('{key}', key)]),
+          ),
+        });
+      }
     }
-    expect(text(alarms.get('api_5xx_rate'))).toContain('5XXError');
-    expect(alarms.get('outbox_lag')?.metric_name).toBe('loanhub_outbox_lag_seconds');
-    expect(alarms.get('breaker_open')?.metric_name).toBe('loanhub_core_breaker_state');
-    expect(o.variables.get('cores')?.default).toEqual([...CORES]);
+    return out;
+  };
+
+  test('one definition per single-metric alarm, expanded per core, channel or queue into one resource', () => {
+    expect(o().locals.alarm_instances).toEqual({
+      once: [''],
+      core: '${var.cores}',
+      lane: '${concat(var.cores, ["results"])}',
+      channel: '${var.channels}',
+      dlq: '${var.dead_letter_queues}',
+    });
+    expect(o().locals.alarm_defaults).toEqual({
+      namespace: '${var.metric_namespace}',
+      periods: 1,
+      missing: 'notBreaching',
+    });
+    expect(o().locals.alarms).toBe(
+      '${merge([\n    for id, a in local.alarm_definitions : {\n      for key in local.alarm_instances[a.per] : (key == "" ? id : "${id}-${key}") => merge(local.alarm_defaults, a, {\n        description = replace(a.description, "{key}", key)\n        dimensions  = { for d, v in a.dimensions : d => replace(v, "{key}", key) }\n      })\n    }\n  ]...)}',
+    );
+    const alarms = o().resources.get('aws_cloudwatch_metric_alarm') ?? new Map<string, Body>();
+    expect([...alarms.keys()].sort()).toEqual(['api_5xx_rate', 'metric']);
+    // Every field of the resource comes from the definition; every alarm, and its return to OK, to the topic.
+    expect(alarms.get('metric')).toEqual({
+      for_each: '${local.alarms}',
+      alarm_name: '${var.name}-${each.key}',
+      alarm_description: '${each.value.description}',
+      namespace: '${each.value.namespace}',
+      metric_name: '${each.value.metric}',
+      dimensions: '${each.value.dimensions}',
+      statistic: '${each.value.statistic}',
+      period: '${each.value.period}',
+      evaluation_periods: '${each.value.periods}',
+      comparison_operator: '${each.value.comparison}',
+      threshold: '${each.value.threshold}',
+      treat_missing_data: '${each.value.missing}',
+      alarm_actions: ['${aws_sns_topic.alarms.arn}'],
+      ok_actions: ['${aws_sns_topic.alarms.arn}'],
+      tags: '${var.tags}',
+    });
+    const fields = ['per', 'description', 'metric', 'dimensions', 'statistic', 'period', 'comparison', 'threshold'];
+    for (const [id, a] of Object.entries(definitions())) {
+      expect({ id, missing: fields.filter((f) => !(f in a)) }).toEqual({ id, missing: [] });
+      expect({ id, unknown: Object.keys(a).filter((f) => ![...fields, 'namespace', 'periods', 'missing'].includes(f)) }).toEqual({
+        id,
+        unknown: [],
+      });
+    }
+    // 4 dead-letter queues, 5 single alarms, 3 x 3 per core, 4 lanes, 3 x 5 per channel.
+    expect(expandedAlarms().size).toBe(4 + 5 + 3 * 3 + 4 + 3 * 5);
+  });
+
+  test('alarms on the API 5xx rate, dead letters, outbox lag, overdue night files, open breakers and reconciliation breaks, to one topic', () => {
+    expect(Object.keys(definitions()).sort()).toEqual(Object.keys(ALARMS).sort());
+    for (const [id, want] of Object.entries(ALARMS)) {
+      const a = definitions()[id];
+      expect({ id, metric: a?.metric, per: a?.per, dimensions: a?.dimensions }).toEqual({ id, ...want, issue13: undefined });
+    }
+    const api = o().resources.get('aws_cloudwatch_metric_alarm')?.get('api_5xx_rate');
+    expect(text(api)).toContain('5XXError');
+    expect({ actions: api?.alarm_actions, ok: api?.ok_actions }).toEqual({
+      actions: ['${aws_sns_topic.alarms.arn}'],
+      ok: ['${aws_sns_topic.alarms.arn}'],
+    });
+    const alarms = expandedAlarms();
+    expect(alarms.get('outbox-lag')).toMatchObject({ missing: 'breaching', namespace: '${var.metric_namespace}', periods: 3 });
+    expect(alarms.get('dlq-loanhub.results.dlq')).toMatchObject({
+      namespace: 'AWS/AmazonMQ',
+      dimensions: { Broker: '${var.broker_name}', VirtualHost: '/', Queue: 'loanhub.results.dlq' },
+    });
+    for (const core of CORES) {
+      expect(alarms.get(`breaker-open-${core}`)).toMatchObject({ metric: 'loanhub_core_breaker_state', dimensions: { core } });
+      expect(String(alarms.get(`commands-dead-lettered-${core}`)?.description)).toContain(`loanhub dlq list --core ${core}`);
+    }
+    for (const channel of CHANNELS) {
+      expect(alarms.get(`webhook-gave-up-${channel}`)?.dimensions).toEqual({ channel, outcome: 'gave_up' });
+    }
+    expect([...alarms.values()].filter((a) => JSON.stringify(a).includes('{key}'))).toEqual([]);
+    expect(defaultOf('cores')).toEqual([...CORES]);
   });
 
   test("the dead-letter alarms watch the hub's own dead-letter queues", () => {
     const expected = [...CORES, 'results' as const].map((lane) => laneNames(lane).deadLetterQueue).sort();
-    expect([...(tree.dir('modules/observability').variables.get('dead_letter_queues')?.default as string[])].sort()).toEqual(
-      expected,
-    );
+    expect([...defaultOf('dead_letter_queues')].sort()).toEqual(expected);
+    expect(
+      [...expandedAlarms().values()]
+        .filter((a) => a.metric === 'MessageCount')
+        .map((a) => (a.dimensions as Body).Queue)
+        .sort(),
+    ).toEqual(expected);
   });
 
-  test("issue 13's metrics are alarmed on per core, per channel or per process as docs/metrics.md advises, to the topic", () => {
-    const o = tree.dir('modules/observability');
-    const alarms = o.resources.get('aws_cloudwatch_metric_alarm') ?? new Map<string, Body>();
-    for (const [name, want] of Object.entries(ISSUE_13_ALARMS)) {
-      const a = alarms.get(name);
-      expect({
-        name,
-        metric: a?.metric_name,
-        for_each: a?.for_each,
-        dimensions: a?.dimensions,
-        actions: a?.alarm_actions,
-        ok: a?.ok_actions,
-      }).toEqual({
-        name,
-        metric: want.metric,
-        for_each: want.forEach,
-        dimensions: want.dimensions,
-        actions: ['${aws_sns_topic.alarms.arn}'],
-        ok: ['${aws_sns_topic.alarms.arn}'],
-      });
+  test("issue 13's metrics are alarmed on per core, per channel or per process as docs/metrics.md advises", () => {
+    for (const [id, want] of ISSUE_13_ALARMS) {
       // each alarm's metric is one the hub serves and docs/metrics.md lists with alert advice
-      expect({ name, documented: metricsDoc.includes(`| \`${want.metric}\` |`) }).toEqual({ name, documented: true });
+      expect({ id, documented: metricsDoc.includes(`| \`${want.metric}\` |`) }).toEqual({ id, documented: true });
     }
-    expect(o.variables.get('channels')?.default).toEqual([...CHANNELS]);
+    expect(defaultOf('channels')).toEqual([...CHANNELS]);
   });
 
   test("every metric alarmed on is exported by the tasks' agents with the dimensions its alarm uses", () => {
@@ -602,9 +688,10 @@ describe('observability', () => {
         const names = [...set.matchAll(/\\?"([a-z_]+)\\?"/g)].map((x) => x[1]).sort();
         return d.includes(`^${metric}$`) && JSON.stringify(names) === JSON.stringify([...dims].sort());
       });
-    for (const [name, want] of Object.entries(ISSUE_13_ALARMS)) {
-      expect({ name, exported: exportedWith(want.metric, Object.keys(want.dimensions)) }).toEqual({
-        name,
+    for (const [id, a] of Object.entries(definitions())) {
+      if (a.namespace !== undefined) continue; // not the hub's namespace (Amazon MQ's own metric)
+      expect({ id, exported: exportedWith(String(a.metric), Object.keys(a.dimensions as Body)) }).toEqual({
+        id,
         exported: true,
       });
     }

@@ -122,7 +122,7 @@ locals {
         ],
         service == "batch" ? [{ sourceVolume = "sftp-key", containerPath = local.key_dir, readOnly = true }] : [],
       )
-      dependsOn = service == "batch" ? [{ containerName = "sftp-key-writer", condition = "SUCCESS" }] : []
+      dependsOn        = service == "batch" ? [{ containerName = "sftp-key-writer", condition = "SUCCESS" }] : []
       linuxParameters  = { initProcessEnabled = true, capabilities = { drop = ["ALL"] } }
       ulimits          = [{ name = "nofile", softLimit = 65536, hardLimit = 65536 }]
       logConfiguration = { logDriver = "awslogs", options = local.log_options[service] }

@@ -21,11 +21,11 @@ variable "private_subnet_ids" {
 
 variable "channels" {
   type = map(object({
-    scopes                = list(string)
-    rate_per_second       = number
-    burst                 = number
-    requests_per_ip_5min  = number
-    allowed_networks      = list(string)
+    scopes               = list(string)
+    rate_per_second      = number
+    burst                = number
+    requests_per_ip_5min = number
+    allowed_networks     = list(string)
   }))
   description = "Per channel: the scopes its route accepts, its route's throttling, its WAF rate limit per source IP (per 5 minutes) and, when not empty, the only networks (CIDRs) it may call from."
 }

@@ -17,6 +17,7 @@ resource "aws_sns_topic_subscription" "email" {
   endpoint  = each.value
 }
 
+# The API's 5xx rate is metric math over two API Gateway metrics, so it has a resource of its own.
 resource "aws_cloudwatch_metric_alarm" "api_5xx_rate" {
   alarm_name          = "${var.name}-api-5xx-rate"
   alarm_description   = "More than ${var.api_5xx_percent}% of the channel API's answers are 5xx"
@@ -59,235 +60,192 @@ resource "aws_cloudwatch_metric_alarm" "api_5xx_rate" {
   tags = var.tags
 }
 
-resource "aws_cloudwatch_metric_alarm" "dead_letters" {
-  for_each            = toset(var.dead_letter_queues)
-  alarm_name          = "${var.name}-dlq-${each.key}"
-  alarm_description   = "${each.key} holds messages: replay or resolve them (loanhub dlq list)"
-  namespace           = "AWS/AmazonMQ"
-  metric_name         = "MessageCount"
-  dimensions          = { Broker = var.broker_name, VirtualHost = "/", Queue = each.key }
-  statistic           = "Maximum"
-  period              = 300
-  evaluation_periods  = 1
-  comparison_operator = "GreaterThanThreshold"
-  threshold           = 0
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = [aws_sns_topic.alarms.arn]
-  ok_actions          = [aws_sns_topic.alarms.arn]
-  tags                = var.tags
+# Every other alarm watches one metric: one definition each below, repeated over what `per` names
+# (once, per core, per queue lane, per channel, per dead-letter queue); `{key}` in a description or a
+# dimension stands for that core, channel or queue. Defaults: the hub's namespace, one evaluation
+# period, missing data not breaching. Issue 13's metrics follow docs/metrics.md ("alert on"). Counters
+# reach CloudWatch as the delta between scrapes (the CloudWatch agent's Prometheus conversion), so a
+# Sum over the period is what the counter grew by.
+locals {
+  alarm_instances = {
+    once    = [""]
+    core    = var.cores
+    lane    = concat(var.cores, ["results"])
+    channel = var.channels
+    dlq     = var.dead_letter_queues
+  }
+
+  alarm_defaults = {
+    namespace = var.metric_namespace
+    periods   = 1
+    missing   = "notBreaching"
+  }
+
+  alarm_definitions = {
+    dlq = {
+      per         = "dlq"
+      description = "{key} holds messages: replay or resolve them (loanhub dlq list)"
+      namespace   = "AWS/AmazonMQ"
+      metric      = "MessageCount"
+      dimensions  = { Broker = var.broker_name, VirtualHost = "/", Queue = "{key}" }
+      statistic   = "Maximum"
+      period      = 300
+      comparison  = "GreaterThanThreshold"
+      threshold   = 0
+    }
+    outbox-lag = {
+      per         = "once"
+      description = "The oldest unsent outbox row is older than ${var.outbox_lag_seconds} s: payments are not reaching the cores"
+      metric      = "loanhub_outbox_lag_seconds"
+      dimensions  = { job = "loanhub-serve" }
+      statistic   = "Maximum"
+      period      = 60
+      periods     = 3
+      comparison  = "GreaterThanThreshold"
+      threshold   = var.outbox_lag_seconds
+      missing     = "breaching" # serve not reporting its lag is an alarm too
+    }
+    night-files-overdue = {
+      per         = "once"
+      description = "A night file was not accepted by the mainframe by its response deadline (loanhub batch status)"
+      metric      = "loanhub_batch_files_overdue"
+      dimensions  = { job = "loanhub-batch" }
+      statistic   = "Maximum"
+      period      = 300
+      comparison  = "GreaterThanThreshold"
+      threshold   = 0
+    }
+    breaker-open = {
+      per         = "core"
+      description = "The {key} core's circuit breaker has been open for 3 minutes: the core is down, commands wait in the retry queues"
+      metric      = "loanhub_core_breaker_state"
+      dimensions  = { core = "{key}" }
+      statistic   = "Minimum"
+      period      = 60
+      periods     = 3
+      comparison  = "GreaterThanOrEqualToThreshold"
+      threshold   = 1
+    }
+    reconciliation-breaks-open = {
+      per         = "once"
+      description = "Reconciliation breaks are open (hub, cores, mainframe and channel settlements disagree)"
+      metric      = "loanhub_reconciliation_breaks_open"
+      dimensions  = { job = "loanhub-batch" }
+      statistic   = "Maximum"
+      period      = 3600
+      comparison  = "GreaterThanThreshold"
+      threshold   = 0
+    }
+    commands-dead-lettered = {
+      per         = "core"
+      description = "Commands of the {key} core went to the dead letters in the last 15 minutes: their payments stay ACCEPTED until replayed (loanhub dlq list --core {key})"
+      metric      = "loanhub_commands_dead_lettered_total"
+      dimensions  = { core = "{key}" }
+      statistic   = "Sum"
+      period      = 900
+      comparison  = "GreaterThanThreshold"
+      threshold   = 0
+    }
+    queue-backlog = {
+      per         = "lane"
+      description = "More than ${var.queue_ready_max} messages have waited on the {key} queue for 10 minutes: its consumers are missing or too slow (loanhub queues)"
+      metric      = "loanhub_queue_messages"
+      dimensions  = { core = "{key}", state = "ready" }
+      statistic   = "Maximum"
+      period      = 60
+      periods     = 10
+      comparison  = "GreaterThanThreshold"
+      threshold   = var.queue_ready_max
+    }
+    queue-no-consumers = {
+      per         = "core"
+      description = "No consumer on the {key} work queue for 2 minutes: no loanhub work process takes that core"
+      metric      = "loanhub_queue_consumers"
+      dimensions  = { core = "{key}" }
+      statistic   = "Maximum"
+      period      = 60
+      periods     = 2
+      comparison  = "LessThanThreshold"
+      threshold   = 1
+    }
+    queue-stats-down = {
+      per         = "once"
+      description = "serve has not read the queue depths for 5 minutes: the broker is unreachable or its topology missing; the queue alarms are blind"
+      metric      = "loanhub_queue_stats_up"
+      dimensions  = { job = "loanhub-serve" }
+      statistic   = "Maximum"
+      period      = 60
+      periods     = 5
+      comparison  = "LessThanThreshold"
+      threshold   = 1
+    }
+    webhook-backlog-age = {
+      per         = "channel"
+      description = "The {key} channel's oldest unfinished webhook is older than ${var.webhook_backlog_age_seconds} s: it learns of payments late (loanhub webhooks)"
+      metric      = "loanhub_webhook_backlog_oldest_age_seconds"
+      dimensions  = { channel = "{key}" }
+      statistic   = "Maximum"
+      period      = 300
+      comparison  = "GreaterThanThreshold"
+      threshold   = var.webhook_backlog_age_seconds
+    }
+    webhook-endpoint-disabled = {
+      per         = "channel"
+      description = "The {key} channel's webhook endpoint answered 410 Gone and is disabled: agree with the channel, then loanhub webhooks enable --channel {key}"
+      metric      = "loanhub_webhook_endpoint_disabled"
+      dimensions  = { channel = "{key}" }
+      statistic   = "Maximum"
+      period      = 60
+      comparison  = "GreaterThanOrEqualToThreshold"
+      threshold   = 1
+    }
+    webhook-gave-up = {
+      per         = "channel"
+      description = "Webhooks to the {key} channel ran out of attempts in the last hour (loanhub webhooks redeliver --dead)"
+      metric      = "loanhub_webhook_deliveries_total"
+      dimensions  = { channel = "{key}", outcome = "gave_up" }
+      statistic   = "Sum"
+      period      = 3600
+      comparison  = "GreaterThanThreshold"
+      threshold   = 0
+    }
+    webhook-store-down = {
+      per         = "once"
+      description = "serve has not read the webhook delivery table for 5 minutes: the store is down or overloaded; the webhook alarms are blind"
+      metric      = "loanhub_webhook_store_up"
+      dimensions  = { job = "loanhub-serve" }
+      statistic   = "Maximum"
+      period      = 60
+      periods     = 5
+      comparison  = "LessThanThreshold"
+      threshold   = 1
+    }
+  }
+
+  # One alarm per definition and instance, named <definition>[-<key>] after the environment's prefix.
+  alarms = merge([
+    for id, a in local.alarm_definitions : {
+      for key in local.alarm_instances[a.per] : (key == "" ? id : "${id}-${key}") => merge(local.alarm_defaults, a, {
+        description = replace(a.description, "{key}", key)
+        dimensions  = { for d, v in a.dimensions : d => replace(v, "{key}", key) }
+      })
+    }
+  ]...)
 }
 
-resource "aws_cloudwatch_metric_alarm" "outbox_lag" {
-  alarm_name          = "${var.name}-outbox-lag"
-  alarm_description   = "The oldest unsent outbox row is older than ${var.outbox_lag_seconds} s: payments are not reaching the cores"
-  namespace           = var.metric_namespace
-  metric_name         = "loanhub_outbox_lag_seconds"
-  dimensions          = { job = "loanhub-serve" }
-  statistic           = "Maximum"
-  period              = 60
-  evaluation_periods  = 3
-  comparison_operator = "GreaterThanThreshold"
-  threshold           = var.outbox_lag_seconds
-  treat_missing_data  = "breaching"
-  alarm_actions       = [aws_sns_topic.alarms.arn]
-  ok_actions          = [aws_sns_topic.alarms.arn]
-  tags                = var.tags
-}
-
-resource "aws_cloudwatch_metric_alarm" "night_files_overdue" {
-  alarm_name          = "${var.name}-night-files-overdue"
-  alarm_description   = "A night file was not accepted by the mainframe by its response deadline (loanhub batch status)"
-  namespace           = var.metric_namespace
-  metric_name         = "loanhub_batch_files_overdue"
-  dimensions          = { job = "loanhub-batch" }
-  statistic           = "Maximum"
-  period              = 300
-  evaluation_periods  = 1
-  comparison_operator = "GreaterThanThreshold"
-  threshold           = 0
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = [aws_sns_topic.alarms.arn]
-  ok_actions          = [aws_sns_topic.alarms.arn]
-  tags                = var.tags
-}
-
-resource "aws_cloudwatch_metric_alarm" "breaker_open" {
-  for_each            = toset(var.cores)
-  alarm_name          = "${var.name}-breaker-open-${each.key}"
-  alarm_description   = "The ${each.key} core's circuit breaker has been open for 3 minutes: the core is down, commands wait in the retry queues"
-  namespace           = var.metric_namespace
-  metric_name         = "loanhub_core_breaker_state"
-  dimensions          = { core = each.key }
-  statistic           = "Minimum"
-  period              = 60
-  evaluation_periods  = 3
-  comparison_operator = "GreaterThanOrEqualToThreshold"
-  threshold           = 1
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = [aws_sns_topic.alarms.arn]
-  ok_actions          = [aws_sns_topic.alarms.arn]
-  tags                = var.tags
-}
-
-resource "aws_cloudwatch_metric_alarm" "reconciliation_breaks" {
-  alarm_name          = "${var.name}-reconciliation-breaks-open"
-  alarm_description   = "Reconciliation breaks are open (hub, cores, mainframe and channel settlements disagree)"
-  namespace           = var.metric_namespace
-  metric_name         = "loanhub_reconciliation_breaks_open"
-  dimensions          = { job = "loanhub-batch" }
-  statistic           = "Maximum"
-  period              = 3600
-  evaluation_periods  = 1
-  comparison_operator = "GreaterThanThreshold"
-  threshold           = 0
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = [aws_sns_topic.alarms.arn]
-  ok_actions          = [aws_sns_topic.alarms.arn]
-  tags                = var.tags
-}
-
-# Issue 13's metrics (docs/metrics.md, "alert on"): dead letters per core, queue depth and consumers,
-# the webhook backlog, deliveries given up and disabled endpoints, and the two `..._up` gauges that say
-# whether the others can be trusted. Counters reach CloudWatch as the delta between scrapes (the
-# CloudWatch agent's Prometheus conversion), so a Sum over the period is what the counter grew by.
-
-resource "aws_cloudwatch_metric_alarm" "commands_dead_lettered" {
-  for_each            = toset(var.cores)
-  alarm_name          = "${var.name}-commands-dead-lettered-${each.key}"
-  alarm_description   = "Commands of the ${each.key} core went to the dead letters in the last 15 minutes: their payments stay ACCEPTED until replayed (loanhub dlq list --core ${each.key})"
-  namespace           = var.metric_namespace
-  metric_name         = "loanhub_commands_dead_lettered_total"
-  dimensions          = { core = each.key }
-  statistic           = "Sum"
-  period              = 900
-  evaluation_periods  = 1
-  comparison_operator = "GreaterThanThreshold"
-  threshold           = 0
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = [aws_sns_topic.alarms.arn]
-  ok_actions          = [aws_sns_topic.alarms.arn]
-  tags                = var.tags
-}
-
-resource "aws_cloudwatch_metric_alarm" "queue_backlog" {
-  for_each            = toset(concat(var.cores, ["results"]))
-  alarm_name          = "${var.name}-queue-backlog-${each.key}"
-  alarm_description   = "More than ${var.queue_ready_max} messages have waited on the ${each.key} queue for 10 minutes: its consumers are missing or too slow (loanhub queues)"
-  namespace           = var.metric_namespace
-  metric_name         = "loanhub_queue_messages"
-  dimensions          = { core = each.key, state = "ready" }
-  statistic           = "Maximum"
-  period              = 60
-  evaluation_periods  = 10
-  comparison_operator = "GreaterThanThreshold"
-  threshold           = var.queue_ready_max
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = [aws_sns_topic.alarms.arn]
-  ok_actions          = [aws_sns_topic.alarms.arn]
-  tags                = var.tags
-}
-
-resource "aws_cloudwatch_metric_alarm" "queue_no_consumers" {
-  for_each            = toset(var.cores)
-  alarm_name          = "${var.name}-queue-no-consumers-${each.key}"
-  alarm_description   = "No consumer on the ${each.key} work queue for 2 minutes: no loanhub work process takes that core"
-  namespace           = var.metric_namespace
-  metric_name         = "loanhub_queue_consumers"
-  dimensions          = { core = each.key }
-  statistic           = "Maximum"
-  period              = 60
-  evaluation_periods  = 2
-  comparison_operator = "LessThanThreshold"
-  threshold           = 1
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = [aws_sns_topic.alarms.arn]
-  ok_actions          = [aws_sns_topic.alarms.arn]
-  tags                = var.tags
-}
-
-resource "aws_cloudwatch_metric_alarm" "queue_stats_down" {
-  alarm_name          = "${var.name}-queue-stats-down"
-  alarm_description   = "serve has not read the queue depths for 5 minutes: the broker is unreachable or its topology missing; the queue alarms are blind"
-  namespace           = var.metric_namespace
-  metric_name         = "loanhub_queue_stats_up"
-  dimensions          = { job = "loanhub-serve" }
-  statistic           = "Maximum"
-  period              = 60
-  evaluation_periods  = 5
-  comparison_operator = "LessThanThreshold"
-  threshold           = 1
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = [aws_sns_topic.alarms.arn]
-  ok_actions          = [aws_sns_topic.alarms.arn]
-  tags                = var.tags
-}
-
-resource "aws_cloudwatch_metric_alarm" "webhook_backlog_age" {
-  for_each            = toset(var.channels)
-  alarm_name          = "${var.name}-webhook-backlog-age-${each.key}"
-  alarm_description   = "The ${each.key} channel's oldest unfinished webhook is older than ${var.webhook_backlog_age_seconds} s: it learns of payments late (loanhub webhooks)"
-  namespace           = var.metric_namespace
-  metric_name         = "loanhub_webhook_backlog_oldest_age_seconds"
-  dimensions          = { channel = each.key }
-  statistic           = "Maximum"
-  period              = 300
-  evaluation_periods  = 1
-  comparison_operator = "GreaterThanThreshold"
-  threshold           = var.webhook_backlog_age_seconds
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = [aws_sns_topic.alarms.arn]
-  ok_actions          = [aws_sns_topic.alarms.arn]
-  tags                = var.tags
-}
-
-resource "aws_cloudwatch_metric_alarm" "webhook_endpoint_disabled" {
-  for_each            = toset(var.channels)
-  alarm_name          = "${var.name}-webhook-endpoint-disabled-${each.key}"
-  alarm_description   = "The ${each.key} channel's webhook endpoint answered 410 Gone and is disabled: agree with the channel, then loanhub webhooks enable --channel ${each.key}"
-  namespace           = var.metric_namespace
-  metric_name         = "loanhub_webhook_endpoint_disabled"
-  dimensions          = { channel = each.key }
-  statistic           = "Maximum"
-  period              = 60
-  evaluation_periods  = 1
-  comparison_operator = "GreaterThanOrEqualToThreshold"
-  threshold           = 1
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = [aws_sns_topic.alarms.arn]
-  ok_actions          = [aws_sns_topic.alarms.arn]
-  tags                = var.tags
-}
-
-resource "aws_cloudwatch_metric_alarm" "webhook_gave_up" {
-  for_each            = toset(var.channels)
-  alarm_name          = "${var.name}-webhook-gave-up-${each.key}"
-  alarm_description   = "Webhooks to the ${each.key} channel ran out of attempts in the last hour (loanhub webhooks redeliver --dead)"
-  namespace           = var.metric_namespace
-  metric_name         = "loanhub_webhook_deliveries_total"
-  dimensions          = { channel = each.key, outcome = "gave_up" }
-  statistic           = "Sum"
-  period              = 3600
-  evaluation_periods  = 1
-  comparison_operator = "GreaterThanThreshold"
-  threshold           = 0
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = [aws_sns_topic.alarms.arn]
-  ok_actions          = [aws_sns_topic.alarms.arn]
-  tags                = var.tags
-}
-
-resource "aws_cloudwatch_metric_alarm" "webhook_store_down" {
-  alarm_name          = "${var.name}-webhook-store-down"
-  alarm_description   = "serve has not read the webhook delivery table for 5 minutes: the store is down or overloaded; the webhook alarms are blind"
-  namespace           = var.metric_namespace
-  metric_name         = "loanhub_webhook_store_up"
-  dimensions          = { job = "loanhub-serve" }
-  statistic           = "Maximum"
-  period              = 60
-  evaluation_periods  = 5
-  comparison_operator = "LessThanThreshold"
-  threshold           = 1
-  treat_missing_data  = "notBreaching"
+resource "aws_cloudwatch_metric_alarm" "metric" {
+  for_each            = local.alarms
+  alarm_name          = "${var.name}-${each.key}"
+  alarm_description   = each.value.description
+  namespace           = each.value.namespace
+  metric_name         = each.value.metric
+  dimensions          = each.value.dimensions
+  statistic           = each.value.statistic
+  period              = each.value.period
+  evaluation_periods  = each.value.periods
+  comparison_operator = each.value.comparison
+  threshold           = each.value.threshold
+  treat_missing_data  = each.value.missing
   alarm_actions       = [aws_sns_topic.alarms.arn]
   ok_actions          = [aws_sns_topic.alarms.arn]
   tags                = var.tags

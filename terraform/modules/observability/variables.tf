@@ -60,7 +60,7 @@ variable "outbox_lag_seconds" {
 
 variable "cores" {
   type        = list(string)
-  description = "Loan cores whose circuit breaker is watched."
+  description = "Loan cores whose circuit breaker, dead letters and work queues are watched."
   default     = ["cash", "mortgage", "vehicle"]
 }
 
