@@ -111,7 +111,10 @@ export async function acceptPayment(deps: AcceptPaymentDeps, cmd: AcceptPaymentC
         createdAt: at,
         expiresAt: new Date(now.getTime() + deps.idempotencyTtlMs).toISOString(),
       },
-      outbox: [coreCommandRow(payment, 'apply_payment', cmd.requestId, cmd.traceparent), paymentEventRow(payment)],
+      outbox: [
+        coreCommandRow(payment, 'apply_payment', cmd.requestId, cmd.traceparent),
+        paymentEventRow(payment, 'status', body),
+      ],
       maxPerLoanPerDay: limits.maxPerLoanPerDay,
     });
     if (outcome.kind === 'daily_limit_exceeded') {

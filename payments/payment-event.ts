@@ -18,19 +18,33 @@ export interface PaymentEventMessage {
   readonly data: PaymentView;
 }
 
-export function paymentEventRow(payment: Payment, change: 'status' | 'reversal_refused' = 'status'): NewOutboxRow {
+/**
+ * @param viewJson `JSON.stringify(toPaymentView(payment))` when the caller already has it (the 201's body):
+ *   the payload is then put together around it, the same bytes without a second view and stringify.
+ */
+export function paymentEventRow(
+  payment: Payment,
+  change: 'status' | 'reversal_refused' = 'status',
+  viewJson?: string,
+): NewOutboxRow {
   const at = Date.parse(payment.updatedAt);
   const repeatable = payment.status === 'REVERSAL_PENDING' || payment.status === 'REVERSED';
   const id =
     change === 'reversal_refused'
       ? `${payment.id}:REVERSAL_REFUSED:${at}`
       : `${payment.id}:${payment.status}${repeatable ? `:${at}` : ''}`;
+  const type: PaymentEventType =
+    change === 'reversal_refused'
+      ? 'payment.reversal_refused'
+      : `payment.${payment.status.toLowerCase() as Lowercase<Payment['status']>}`;
+  if (viewJson !== undefined) {
+    // The members in PaymentEventMessage's order, as JSON.stringify of the message writes them.
+    const payload = `{"id":${JSON.stringify(id)},"type":"${type}","timestamp":${JSON.stringify(payment.updatedAt)},"channel":"${payment.channel}","data":${viewJson}}`;
+    return { topic: 'payment.event', messageId: id, payload };
+  }
   const message: PaymentEventMessage = {
     id,
-    type:
-      change === 'reversal_refused'
-        ? 'payment.reversal_refused'
-        : `payment.${payment.status.toLowerCase() as Lowercase<Payment['status']>}`,
+    type,
     timestamp: payment.updatedAt,
     channel: payment.channel,
     data: toPaymentView(payment),

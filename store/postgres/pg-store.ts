@@ -190,10 +190,7 @@ export async function openPgStore(opts: PgStoreOptions): Promise<PaymentStore & 
         } else {
           await addToDaily(c, p, p.amount);
         }
-        await c.query(
-          'INSERT INTO payment_events (payment_id, from_status, to_status, event, reason, at) VALUES ($1, NULL, $2, $3, NULL, $4)',
-          [p.id, p.status, 'accepted', p.createdAt],
-        );
+        // No payment_events row for the accepted step: the payment row is that step (see the SQLite store).
         await writeOutbox(c, p.id, input.outbox, p.createdAt);
         return { kind: 'created', payment: p, idempotency: input.idempotency } as AcceptOutcome;
       });

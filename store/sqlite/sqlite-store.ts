@@ -160,7 +160,8 @@ export function openSqliteStore(opts: { file: string; synchronous?: 'FULL' | 'NO
     insertPayment.run(p);
     addToDaily.run(p.channel, p.loanNumber, p.businessDate, p.currency, p.amount);
     insertIdempotency.run(input.idempotency);
-    insertEvent.run(p.id, null, p.status, 'accepted', null, p.createdAt);
+    // No payment_events row for the accepted step: the payment row is that step (status ACCEPTED at
+    // created_at), and the table holds each change after it. One insert and one index entry less per payment.
     writeOutbox(p.id, input.outbox, p.createdAt);
     return { kind: 'created', payment: p, idempotency: input.idempotency };
   };
