@@ -28,6 +28,11 @@ output "database_address" {
   value       = module.database.address
 }
 
+output "database_master_user_secret_arn" {
+  description = "Secret of the database's master user, generated and rotated by RDS (for the DBA, who creates the hub's own role with it)."
+  value       = module.database.master_user_secret_arn
+}
+
 output "vpn_tunnel_addresses" {
   description = "Tunnel addresses for the bank's VPN device."
   value       = module.mainframe_link.tunnel_addresses
