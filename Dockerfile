@@ -2,8 +2,9 @@
 # The LoanHub image the compute module's task definitions run (terraform/modules/compute): one image,
 # `loanhub` as the entrypoint, the process chosen by the command (serve, work --core X, batch schedule).
 # Three stages: build (TypeScript with the dev dependencies), deps (production dependencies only, native
-# modules compiled), runtime (slim, no compiler, no npm cache, non-root). test/terraform/image.test.ts
-# does what the deps and runtime stages do in a clean copy and runs the CLI there.
+# modules compiled), runtime (slim, no compiler, no npm cache, non-root). Needs BuildKit (Docker 23+'s
+# default builder) for the cache mounts. test/terraform/image.test.ts does what the deps and runtime
+# stages do in a clean copy and runs the CLI there.
 
 ARG NODE_IMAGE=node:20.19-bookworm-slim
 
@@ -13,9 +14,10 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 make g++ \
  && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
-# `npm install`, not `npm ci`: the lock file cannot list other platforms' optional binaries of the
-# dev tools (README.md); --ignore-scripts because `prepare` would build before the sources are here.
-RUN npm install --no-audit --no-fund --ignore-scripts
+# `npm ci`: exactly the lock (complete for every platform, README.md); --ignore-scripts because
+# `prepare` would build before the sources are here. npm's cache is a BuildKit cache mount: kept between
+# builds, never in a layer.
+RUN --mount=type=cache,target=/root/.npm npm ci --prefer-offline --no-audit --no-fund --ignore-scripts
 COPY . .
 RUN npm run build
 
@@ -26,10 +28,10 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
 # Production dependencies only. Scripts are off so the root package's `prepare` (a TypeScript build)
-# does not run; the native modules' own install steps are then run by `npm rebuild`.
-RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
- && npm rebuild better-sqlite3 \
- && npm cache clean --force
+# does not run; better-sqlite3's own install step (its native module) is then run by `npm rebuild`.
+# The cache mount keeps npm's cache out of the image, so no `npm cache clean` is needed.
+RUN --mount=type=cache,target=/root/.npm npm ci --omit=dev --ignore-scripts --prefer-offline --no-audit --no-fund \
+ && npm rebuild better-sqlite3
 
 FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production \
