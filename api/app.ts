@@ -17,9 +17,9 @@ import { createChannelRouter } from './channel-router';
 import { createIdempotencyLock } from './idempotency-lock';
 import { createOpsRouter } from './ops/ops-routes';
 import { buildOpenApi, renderDocsPage } from './openapi';
-import { recordHttpMetrics, routeBase } from './http-metrics';
+import { httpMetricsRecorder, routeBase } from './http-metrics';
 import { sendProblem } from './problem';
-import { securityHeaders } from './security-headers';
+import { securityHeaderList } from './security-headers';
 import { mountLoanRoutes } from './routes/loan-routes';
 import { mountPaymentRoutes } from './routes/payment-routes';
 import { createNetworkAllowList, type NetworkAllowList } from './waf/network-allow-list';
@@ -27,6 +27,8 @@ import { createRateLimiter } from './waf/rate-limiter';
 import { wafRuleOf } from './waf/waf-rules';
 
 // The channel-facing HTTP API. Routes live under /v1/{channel}/…; every error leaves as problem+json.
+
+const REQUEST_ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
 
 export interface ApiDeps {
   readonly store: PaymentStore;
@@ -58,12 +60,17 @@ export function createApiApp(deps: ApiDeps): express.Express {
   app.set('etag', false);
   app.set('query parser', 'simple');
   if (deps.trustProxy !== undefined) app.set('trust proxy', deps.trustProxy);
-  app.use(recordHttpMetrics(deps.metrics));
-  app.use(securityHeaders());
+  // What every answer gets, as one layer (each Express layer is a match and a `next` hop): the HTTP
+  // metrics' clock, helmet's headers and the request id.
+  const startMetrics = httpMetricsRecorder(deps.metrics);
+  const headers = securityHeaderList();
   app.use((req, res, next) => {
-    const incoming = req.get('x-request-id');
-    res.locals.requestId = incoming && /^[A-Za-z0-9._-]{1,64}$/.test(incoming) ? incoming : randomUUID();
-    res.set('X-Request-Id', res.locals.requestId as string);
+    startMetrics(req, res);
+    for (const [name, value] of headers) res.setHeader(name, value);
+    const incoming = req.headers['x-request-id'];
+    const requestId = typeof incoming === 'string' && REQUEST_ID_PATTERN.test(incoming) ? incoming : randomUUID();
+    res.locals.requestId = requestId;
+    res.setHeader('X-Request-Id', requestId);
     next();
   });
 
@@ -75,17 +82,21 @@ export function createApiApp(deps: ApiDeps): express.Express {
   const auth = requireChannelToken({ verifier: deps.verifier, catalogue: deps.catalogue, logger: log });
   const kit = createChannelRouteKit({
     catalogue: deps.catalogue,
-    auth: (scope) => (req, res, next) => {
-      void auth(scope)(req, res, (err?: unknown) => {
-        if (err) return next(err);
-        const caller = res.locals.caller as Caller;
-        const verdict = limiter.take(
-          `client:${caller.clientId}`,
-          deps.catalogue.policy(caller.channel).ratePerClientPerMinute,
-        );
-        if (!verdict.ok) return next(rateLimited(verdict.retryAfterSeconds, 'client'));
-        next();
-      });
+    auth: (scope) => {
+      // Built once per route, not per request.
+      const check = auth(scope);
+      return (req, res, next) => {
+        void check(req, res, (err?: unknown) => {
+          if (err) return next(err);
+          const caller = res.locals.caller as Caller;
+          const verdict = limiter.take(
+            `client:${caller.clientId}`,
+            deps.catalogue.policy(caller.channel).ratePerClientPerMinute,
+          );
+          if (!verdict.ok) return next(rateLimited(verdict.retryAfterSeconds, 'client'));
+          next();
+        });
+      };
     },
   });
 

@@ -1,11 +1,11 @@
-import type { RequestHandler } from 'express';
 import helmet from 'helmet';
 
 // helmet's headers, worked out once at start and set on every response. helmet's defaults hold no
 // per-request value (no CSP nonce), so running its eleven middleware per request only redoes the same
 // strings; the header set stays exactly helmet's, taken from helmet itself.
 
-export function securityHeaders(): RequestHandler {
+/** helmet's headers as name/value pairs, to set on every response. */
+export function securityHeaderList(): ReadonlyArray<readonly [string, string]> {
   const headers: Array<[string, string]> = [];
   const recorder = {
     setHeader(name: string, value: string): void {
@@ -21,8 +21,5 @@ export function securityHeaders(): RequestHandler {
     done = true;
   });
   if (!done || headers.length === 0) throw new Error('helmet did not give its headers synchronously');
-  return (_req, res, next) => {
-    for (const [name, value] of headers) res.setHeader(name, value);
-    next();
-  };
+  return headers;
 }
