@@ -215,17 +215,9 @@ async function main(): Promise<void> {
           if (pending !== undefined) await pending;
         }
         await w.commit();
-        keep(
-          row(
-            'encode (records -> file): encode + write, a copy per record (before)',
-            t,
-            RECORDS,
-            RECORDS * layout.size,
-            rss,
-          ),
-        );
+        keep(row('encode (records -> file): encode + write (before)', t, RECORDS, RECORDS * layout.size, rss));
       }
-      // The same, written straight into the writer's buffer (encodeInto, what the CLI does now).
+      // The same through the writer's reserve/advance (encodeInto into its buffer, as the CLI does now).
       {
         const rss = process.memoryUsage().rss;
         phasePeak = rss;

@@ -12,11 +12,8 @@ import type { FieldCodec } from './field-codec';
 // but what it writes must be byte for byte what the full plan writes.
 
 export interface FastEncode {
-  /**
-   * Writes `record` into buf at offset (already filled with spaces there); false means "use the
-   * full plan". buf must hold the record's bytes from offset (typed-array stores past its end are lost).
-   */
-  readonly write: (record: unknown, buf: Uint8Array, offset: number) => boolean;
+  /** Writes `record` into buf (already filled with spaces); false means "use the full plan". */
+  readonly write: (record: unknown, buf: Uint8Array) => boolean;
   /** Bytes the top group's areas take, the record length under occurs: 'packed'. */
   readonly length: number;
 }
@@ -171,10 +168,7 @@ export function compileEncodeFastPath(layout: Layout, options: EncodeFastPathOpt
           `if (typeof ${v} !== 'string') return false;`,
           `{ const n = ${v}.length; if (n > ${size}) return false;`,
           `const s = ${start};`,
-          // A character the code page lacks maps to -1: OR-ed into m, checked once after the loop
-          // (the byte it left is overwritten when the full plan writes the record again).
-          `let m = 0; for (let i = 0; i < n; i++) { const c = FU[${v}.charCodeAt(i)]; m |= c; b[s + i] = c; }`,
-          'if (m < 0) return false;',
+          `for (let i = 0; i < n; i++) { const c = FU[${v}.charCodeAt(i)]; if (c < 0) return false; b[s + i] = c; }`,
           // The record starts as spaces; only in a REDEFINES area may another view have written here.
           shared ? `const f = ${padFrom}; for (let i = 0; i < ${size} - n; i++) b[f + i] = SP; }` : '}',
         ].join('\n');
@@ -337,7 +331,7 @@ export function compileEncodeFastPath(layout: Layout, options: EncodeFastPathOpt
     '"use strict";',
     'const { digits, via, isPlain, same, own } = h;',
     ...functions,
-    `return function fastEncode(r, b, p) {\n${locals}\n${body}\nreturn true;\n};`,
+    `return function fastEncode(r, b) {\nconst p = 0;\n${locals}\n${body}\nreturn true;\n};`,
   ].join('\n');
   const helpers = {
     k: consts,

@@ -13,13 +13,13 @@ import type { FieldCodec } from './field-codec';
 // what it writes must be byte for byte what encoder.encode(JSON.parse(line)) writes.
 
 /**
- * Writes the record of the JSON line L[i, e) (V: a DataView of L's bytes) into buf at offset p
- * (filled with spaces there, room for the whole record); false: use JSON.parse. The scans of a value do not compare every position with e: an
+ * Writes the record of the JSON line L[i, e) (V: a DataView of L's bytes) into buf (filled with
+ * spaces); false: use JSON.parse. The scans of a value do not compare every position with e: an
  * unterminated value runs on into the bytes after the line (or past the buffer, where a read gives
  * undefined: neither a digit nor a character, so the scan stops), and every check after a value
  * (key, comma, brace) is bounded by e, so such a line is always declined, never written.
  */
-export type FastLine = (L: Uint8Array, V: DataView, i: number, e: number, buf: Uint8Array, p: number) => boolean;
+export type FastLine = (L: Uint8Array, V: DataView, i: number, e: number, buf: Uint8Array) => boolean;
 
 export interface JsonLineEncoderOptions {
   readonly codePage: CodePage;
@@ -356,7 +356,7 @@ export function compileJsonLineFastPath(layout: Layout, options: JsonLineEncoder
     'return i;',
     '}',
     // JSON.parse allows whitespace after the value; the line has no line break left in it.
-    'return function fastLine(L, V, i, e, b, p) { i = top(L, V, i, e, b, p); if (i < 0) return false; while (i < e && (L[i] === 32 || L[i] === 9)) i++; return i === e; };',
+    'return function fastLine(L, V, i, e, b) { i = top(L, V, i, e, b, 0); if (i < 0) return false; while (i < e && (L[i] === 32 || L[i] === 9)) i++; return i === e; };',
   ].join('\n');
   const helpers = {
     k: consts,

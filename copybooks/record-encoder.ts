@@ -402,7 +402,7 @@ export function createRecordEncoder(layout: Layout, options: RecordEncoderOption
     // Bytes no field covers (FILLER without VALUE, unused ODO slots, the tail of a REDEFINES area
     // beyond a shorter view) are spaces of the code page.
     buf.fill(page.space);
-    if (fast !== undefined && fast.write(record, buf, 0)) return fastView;
+    if (fast !== undefined && fast.write(record, buf)) return fastView;
     return encodeByPlan(record);
   };
   const roomAt = (target: Uint8Array, offset: number): void => {
@@ -410,13 +410,12 @@ export function createRecordEncoder(layout: Layout, options: RecordEncoderOption
       throw new RangeError(`no room for a ${layout.size}-byte record at ${offset} of ${target.length} bytes`);
     }
   };
+  // Into a caller's buffer: the generated code writes the encoder's own buffer at constant offsets
+  // and the record is copied once (a fast path taking the offset as an argument loses the constant
+  // offsets, which costs more than the 200-byte copy: measured 1,079 -> 1,123 ns a record).
   const encodeInto = (record: unknown, target: Uint8Array, offset: number): number => {
     roomAt(target, offset);
-    if (fast !== undefined) {
-      target.fill(page.space, offset, offset + layout.size);
-      if (fast.write(record, target, offset)) return fastView.length;
-    }
-    const bytes = encodeByPlan(record);
+    const bytes = encode(record);
     target.set(bytes, offset);
     return bytes.length;
   };
@@ -451,27 +450,25 @@ export function createRecordEncoder(layout: Layout, options: RecordEncoderOption
       throw new CopybookError('INPUT_INVALID', `line is not JSON: ${err instanceof Error ? err.message : String(err)}`);
     }
   };
+  const encodeLine = (line: Buffer, start: number, end: number): Uint8Array => {
+    const f = ensureFastLine();
+    if (f !== undefined && line[start] === 123) {
+      buf.fill(page.space);
+      if (f(line, viewFor(line), start, end, buf)) return fastView;
+    }
+    return encode(parseLine(line, start, end));
+  };
   return Object.freeze({
     kind: 'record-encoder' as const,
     layout,
     encode,
-    encodeLine(line: Buffer, start: number, end: number): Uint8Array {
-      const f = ensureFastLine();
-      if (f !== undefined && line[start] === 123) {
-        buf.fill(page.space);
-        if (f(line, viewFor(line), start, end, buf, 0)) return fastView;
-      }
-      return encode(parseLine(line, start, end));
-    },
+    encodeLine,
     encodeInto,
     encodeLineInto(line: Buffer, start: number, end: number, target: Uint8Array, offset: number): number {
-      const f = ensureFastLine();
-      if (f !== undefined && line[start] === 123) {
-        roomAt(target, offset);
-        target.fill(page.space, offset, offset + layout.size);
-        if (f(line, viewFor(line), start, end, target, offset)) return fastView.length;
-      }
-      return encodeInto(parseLine(line, start, end), target, offset);
+      roomAt(target, offset);
+      const bytes = encodeLine(line, start, end);
+      target.set(bytes, offset);
+      return bytes.length;
     },
   });
 }
