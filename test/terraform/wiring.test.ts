@@ -66,9 +66,12 @@ describe('terraform/ layout', () => {
     expect(tree.envs.map((e) => e.dir).sort()).toEqual(['envs/dev', 'envs/prod']);
   });
 
-  test('every module README names each of its inputs and outputs', () => {
+  test('every module README says what it creates and names each of its inputs and outputs', () => {
     for (const m of tree.modules) {
       const readme = fs.readFileSync(path.join(TERRAFORM_DIR, m.dir, 'README.md'), 'utf8');
+      // what it creates: a "Creates:" line, or (a module without resources) that it creates nothing
+      const creates = m.resources.size > 0 ? /^Creates: \S/m.test(readme) : readme.includes('It creates nothing');
+      expect({ module: m.dir, creates }).toEqual({ module: m.dir, creates: true });
       for (const name of [...m.variables.keys(), ...m.outputs.keys()]) {
         expect({ module: m.dir, documented: readme.includes(`\`${name}\``) ? name : `missing ${name}` }).toEqual({
           module: m.dir,
