@@ -82,6 +82,25 @@ describe('the /ops page in Chromium', () => {
     expect(await page.locator('#panel-flow svg rect').count()).toBeGreaterThan(9);
   });
 
+  it('shows the reconciliation of the day once it has run: its status and open breaks', async () => {
+    const recon = t.hub.store?.recon;
+    if (!recon) throw new Error('the test hub has no reconciliation tables');
+    // No settlement file and no core extract were loaded for the seeded day: it cannot balance.
+    const run = await recon.run({
+      businessDate: day.businessDate,
+      at: new Date().toISOString(),
+      expectedChannels: ['agents'],
+      expectedCores: ['cash'],
+    });
+    expect(run.status).toBe('UNBALANCED');
+    await page.reload();
+    await page.waitForSelector('#panel-recon .recon-status[data-status="UNBALANCED"]');
+    expect(await page.getAttribute('#panel-recon .recon-status', 'data-open-breaks')).toBe(String(run.openBreaks));
+    expect(await page.textContent('#panel-recon .recon-status')).toContain(
+      `UNBALANCED: ${run.openBreaks} open break(s)`,
+    );
+  });
+
   it('keeps the token in sessionStorage only (no cookie), and writes a screenshot', async () => {
     const stored = await page.evaluate(() => sessionStorage.getItem('loanhub.ops.token'));
     expect(stored).toMatch(/^eyJ/);
