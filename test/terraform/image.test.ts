@@ -127,6 +127,9 @@ describe('the image, built by hand in a clean copy', () => {
       // Not one development dependency was installed; every production one was.
       for (const dev of Object.keys(pkg.devDependencies)) expect({ dev, present: fs.existsSync(path.join(app, 'node_modules', dev)) }).toEqual({ dev, present: false });
       for (const dep of Object.keys(pkg.dependencies)) expect({ dep, present: fs.existsSync(path.join(app, 'node_modules', dep)) }).toEqual({ dep, present: true });
+      // The native modules were built: the store's, and ssh2's crypto binding (the mainframe's SFTP speed).
+      for (const built of ['better-sqlite3/build/Release/better_sqlite3.node', 'ssh2/lib/protocol/crypto/build/Release/sshcrypto.node'])
+        expect({ built, present: fs.existsSync(path.join(app, 'node_modules', built)) }).toEqual({ built, present: true });
 
       // The image's environment: nothing of this machine's but PATH, plus the Dockerfile's ENV.
       const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: work, NODE_ENV: 'production', LOANHUB_HOST: '0.0.0.0', LOANHUB_DATA_DIR: path.join(work, 'data') };
