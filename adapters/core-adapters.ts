@@ -1,3 +1,5 @@
+import http from 'node:http';
+import https from 'node:https';
 import type { Core } from '../domain/channel';
 import { CoreUnavailableError } from './core-port';
 import { CASH_API_KEY_ENV, DEFAULT_CASH_API_KEY } from './cash/cash-contract';
@@ -11,7 +13,8 @@ import { DEFAULT_VEHICLE_TOKEN, VEHICLE_TOKEN_ENV } from './vehicle/vehicle-cont
 import type { OperatorErrorCode } from '../domain/errors';
 
 // A core's adapter configuration from the environment, and the one HTTP exchange every adapter uses:
-// fetch with a per-call timeout (AbortSignal.timeout), turning "no answer" into CoreUnavailableError.
+// node:http over one keep-alive agent per core (a connection per call cost the workers CPU) with a
+// deadline per call, turning "no answer" into CoreUnavailableError.
 // No retries or breakers here: those wrap the adapter from outside (STYLE habit 8). The adapters
 // import this file; the factory that picks one per core is core-adapter-factory.ts (no import cycle).
 
@@ -25,7 +28,7 @@ export interface CoreAdapterConfig {
   readonly baseUrl: string;
   readonly timeoutMs: number;
   readonly credentials: CoreCredentials;
-  /** Injected for tests; global fetch (undici) otherwise. */
+  /** Injected for tests: calls go through it instead of the core's keep-alive agent. */
   readonly fetch?: typeof fetch;
 }
 
@@ -134,45 +137,133 @@ function describeFailure(err: unknown): string {
   return String(err);
 }
 
-/** fetch with a timeout; no answer, a 5xx, 408 or 429 is CoreUnavailableError(retryable). */
+/** Sockets one core's exchange keeps open at most (a worker has prefetch 32 commands in hand, plus inquiries). */
+export const CORE_MAX_SOCKETS = 64;
+/** An idle socket is closed after this long, under the 5 s Node servers keep an idle connection open. */
+export const CORE_IDLE_SOCKET_MS = 4_000;
+
+/** A keep-alive agent for one core: sockets reused across calls instead of a connection per call. */
+export function createCoreAgent(baseUrl: string): http.Agent {
+  const options: http.AgentOptions = {
+    keepAlive: true,
+    maxSockets: CORE_MAX_SOCKETS,
+    maxFreeSockets: CORE_MAX_SOCKETS,
+    timeout: CORE_IDLE_SOCKET_MS,
+    scheduling: 'lifo',
+  };
+  return new URL(baseUrl).protocol === 'https:' ? new https.Agent(options) : new http.Agent(options);
+}
+
+function timeoutError(ms: number): Error {
+  const err = new Error(`no answer within ${ms} ms`);
+  err.name = 'TimeoutError';
+  return err;
+}
+
+function timedOutName(err: unknown): boolean {
+  // AbortSignal.timeout rejects with a DOMException named TimeoutError; checked by name because a
+  // DOMException from another realm (jest's vm) is not instanceof this realm's Error.
+  const name: unknown = typeof err === 'object' && err !== null ? Reflect.get(err, 'name') : undefined;
+  return name === 'TimeoutError' || name === 'AbortError';
+}
+
+/**
+ * One call over the core's keep-alive agent. The deadline covers the whole call, body included: when it
+ * passes, the request and its socket are destroyed, so a half-read answer never goes back to the pool.
+ */
+function requestOverAgent(
+  url: URL,
+  agent: http.Agent,
+  request: CoreHttpRequest,
+  timeoutMs: number,
+): Promise<{ status: number; contentType: string; raw: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const body = request.body === undefined ? undefined : Buffer.from(request.body, 'utf8');
+    const headers: Record<string, string | number> = { ...request.headers };
+    if (body !== undefined) headers['content-length'] = body.length;
+    const send = url.protocol === 'https:' ? https.request : http.request;
+    let settled = false;
+    const req = send(url, { method: request.method, headers, agent }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        const type = res.headers['content-type'];
+        resolve({ status: res.statusCode ?? 0, contentType: type ?? '', raw: Buffer.concat(chunks) });
+      });
+      res.on('error', fail);
+      res.on('close', () => {
+        if (!res.complete) fail(new Error('the core closed the connection before the whole answer'));
+      });
+    });
+    function fail(err: Error): void {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      req.destroy();
+      reject(err);
+    }
+    const timer = setTimeout(() => fail(timeoutError(timeoutMs)), timeoutMs);
+    req.on('error', fail);
+    req.end(body);
+  });
+}
+
+/** One call through an injected fetch (tests); the production path is the keep-alive agent above. */
+async function requestOverFetch(
+  url: URL,
+  fetchImpl: typeof fetch,
+  request: CoreHttpRequest,
+  timeoutMs: number,
+): Promise<{ status: number; contentType: string; raw: Buffer }> {
+  const response = await fetchImpl(url, {
+    method: request.method,
+    headers: request.headers,
+    ...(request.body !== undefined ? { body: request.body } : {}),
+    signal: AbortSignal.timeout(timeoutMs),
+  });
+  // The timeout covers reading the body too: the same signal aborts a stalled stream.
+  const raw = Buffer.from(await response.arrayBuffer());
+  return { status: response.status, contentType: response.headers.get('content-type') ?? '', raw };
+}
+
+/**
+ * The exchange for one core: calls over one keep-alive agent (or the injected fetch) with a deadline per
+ * call; no answer, a 5xx, 408 or 429 is CoreUnavailableError(retryable).
+ */
 export function createCoreHttpExchange(core: Core, config: CoreAdapterConfig): CoreHttpExchange {
-  const fetchImpl = config.fetch ?? fetch;
   const base = config.baseUrl;
+  const fetchImpl = config.fetch;
+  const agent = fetchImpl ? null : createCoreAgent(base);
+  const decoder = new TextDecoder();
   return async (request) => {
     const url = new URL(request.path, base);
-    let response: Response;
-    let raw: Buffer;
+    let answer: { status: number; contentType: string; raw: Buffer };
     try {
-      response = await fetchImpl(url, {
-        method: request.method,
-        headers: request.headers,
-        ...(request.body !== undefined ? { body: request.body } : {}),
-        signal: AbortSignal.timeout(config.timeoutMs),
-      });
-      // The timeout covers reading the body too: the same signal aborts a stalled stream.
-      raw = Buffer.from(await response.arrayBuffer());
+      answer = agent
+        ? await requestOverAgent(url, agent, request, config.timeoutMs)
+        : await requestOverFetch(url, fetchImpl ?? fetch, request, config.timeoutMs);
     } catch (err) {
-      // AbortSignal.timeout rejects with a DOMException named TimeoutError; checked by name because a
-      // DOMException from another realm (jest's vm) is not instanceof this realm's Error.
-      const name: unknown = typeof err === 'object' && err !== null ? Reflect.get(err, 'name') : undefined;
-      const timedOut = name === 'TimeoutError' || name === 'AbortError';
       throw new CoreUnavailableError(
         core,
-        timedOut
+        timedOutName(err)
           ? `${core} core: ${request.operation} got no answer within ${config.timeoutMs} ms`
           : `${core} core: ${request.operation} failed to connect or lost the connection (${describeFailure(err)})`,
         true,
         { cause: err },
       );
     }
-    if (response.status >= 500 || response.status === 408 || response.status === 429) {
-      throw new CoreUnavailableError(core, `${core} core: ${request.operation} answered HTTP ${response.status}`, true);
+    const { status, raw } = answer;
+    if (status >= 500 || status === 408 || status === 429) {
+      throw new CoreUnavailableError(core, `${core} core: ${request.operation} answered HTTP ${status}`, true);
     }
     return {
-      status: response.status,
-      contentType: response.headers.get('content-type') ?? '',
+      status,
+      contentType: answer.contentType,
       // As response.text() decodes: UTF-8, a leading BOM dropped, bad bytes replaced.
-      body: new TextDecoder().decode(raw),
+      body: decoder.decode(raw),
       raw,
     };
   };
