@@ -33,13 +33,81 @@ export interface DeliveryHandlerOptions {
   readonly observer?: TransportObserver;
 }
 
-export type DeliveryHandler = (sub: LiveSubscription, ch: Channel, msg: ConsumeMessage) => Promise<void>;
+export interface DeliveryHandler {
+  (sub: LiveSubscription, ch: Channel, msg: ConsumeMessage): Promise<void>;
+  /** Sends the acks this channel still holds now (before the channel is closed on purpose). */
+  flushAcks(ch: Channel): void;
+}
+
+/**
+ * The deliveries of one channel in the order the broker sent them, and those whose work is done. Acks
+ * go out once per event-loop turn: the longest run of done deliveries from the oldest is acked with one
+ * `multiple` ack (AMQP 0-9-1 basic.ack multiple: every tag up to it), done ones behind a delivery still
+ * in hand one by one. A delivery is marked done only after its work is durable (result published and
+ * confirmed, retry or dead-letter copy confirmed), so an ack never runs ahead of its work; acks not yet
+ * sent when the channel dies mean redeliveries, which consumers absorb.
+ */
+interface ChannelAcks {
+  readonly lane: Lane;
+  readonly open: number[];
+  readonly done: Map<number, Message>;
+  scheduled: boolean;
+}
 
 export function createDeliveryHandler(opts: DeliveryHandlerOptions): DeliveryHandler {
   const { deliveryLimit, delayFor, logger: log, observer } = opts;
   const { publishTo, publishRaw } = opts.publisher;
 
+  const acks = new WeakMap<Channel, ChannelAcks>();
+
+  const flushAcks = (ch: Channel): void => {
+    const state = acks.get(ch);
+    if (!state) return;
+    const lane = state.lane;
+    state.scheduled = false;
+    if (state.done.size === 0) return;
+    let upTo: Message | undefined;
+    let taken = 0;
+    while (taken < state.open.length) {
+      const m = state.done.get(state.open[taken] as number);
+      if (!m) break;
+      state.done.delete(m.fields.deliveryTag);
+      upTo = m;
+      taken += 1;
+    }
+    state.open.splice(0, taken);
+    const single = [...state.done.values()];
+    state.done.clear();
+    for (const m of single) forget(state, m.fields.deliveryTag);
+    try {
+      if (upTo) {
+        if (taken === 1) ch.ack(upTo);
+        else ch.ack(upTo, true);
+      }
+      for (const m of single) ch.ack(m);
+    } catch (err) {
+      // the channel died with these unacked: the broker delivers them again
+      acks.delete(ch);
+      log?.warn(
+        { lane, messages: taken + single.length, err: errorText(err) },
+        'acks lost with their channel; messages will be redelivered',
+      );
+    }
+  };
+
+  const forget = (state: ChannelAcks, tag: number): void => {
+    const i = state.open.indexOf(tag);
+    if (i >= 0) state.open.splice(i, 1);
+  };
+
   const handleDelivery = async (sub: LiveSubscription, ch: Channel, msg: ConsumeMessage): Promise<void> => {
+    // registered before the first await: the broker's delivery order is the order tags are kept in
+    let state = acks.get(ch);
+    if (!state) {
+      state = { lane: sub.lane, open: [], done: new Map(), scheduled: false };
+      acks.set(ch, state);
+    }
+    state.open.push(msg.fields.deliveryTag);
     const n = laneNames(sub.lane);
     const attempt = attemptOf(msg);
     const history = historyOf(msg);
@@ -68,7 +136,7 @@ export function createDeliveryHandler(opts: DeliveryHandlerOptions): DeliveryHan
     }
     switch (disposition.kind) {
       case 'ack':
-        ackSafely(ch, msg, sub.lane);
+        ackSafely(ch, msg);
         return;
       case 'retry': {
         if (attempt >= deliveryLimit) {
@@ -94,7 +162,7 @@ export function createDeliveryHandler(opts: DeliveryHandlerOptions): DeliveryHan
         try {
           // straight to the retry queue through the default exchange; its TTL sends it back to the work queue
           await publishTo('', n.retryQueue(delayMs), message, copyHeaders(msg, attempt, [...history, record]));
-          ackSafely(ch, msg, sub.lane);
+          ackSafely(ch, msg);
           observer?.retried?.(sub.lane);
           log?.warn(
             {
@@ -143,7 +211,7 @@ export function createDeliveryHandler(opts: DeliveryHandlerOptions): DeliveryHan
       } else {
         await publishRaw(DEAD_LETTER_EXCHANGE, n.deadLetterKey, msg, headers);
       }
-      ackSafely(ch, msg, sub.lane);
+      ackSafely(ch, msg);
       observer?.deadLettered?.(sub.lane);
       log?.error(
         { messageId: message?.messageId, paymentId: message?.paymentId, lane: sub.lane, attempts, reason },
@@ -154,19 +222,19 @@ export function createDeliveryHandler(opts: DeliveryHandlerOptions): DeliveryHan
     }
   };
 
-  const ackSafely = (ch: Channel, msg: Message, lane: Lane): void => {
-    try {
-      ch.ack(msg);
-    } catch (err) {
-      // the channel died with the message unacked: the broker delivers it again
-      log?.warn(
-        { lane, messageId: msg.properties.messageId, err: errorText(err) },
-        'ack lost with its channel; message will be redelivered',
-      );
-    }
+  /** The delivery's work is done: its ack goes out at the end of this event-loop turn. */
+  const ackSafely = (ch: Channel, msg: Message): void => {
+    const state = acks.get(ch);
+    if (!state) return; // the channel died: the broker delivers it again
+    state.done.set(msg.fields.deliveryTag, msg);
+    if (state.scheduled) return;
+    state.scheduled = true;
+    setImmediate(() => flushAcks(ch));
   };
 
   const nackSafely = (ch: Channel, msg: Message, lane: Lane, why: string): void => {
+    const state = acks.get(ch);
+    if (state) forget(state, msg.fields.deliveryTag);
     try {
       ch.nack(msg, false, true);
       log?.warn({ lane, messageId: msg.properties.messageId, why }, 'message requeued');
@@ -178,5 +246,5 @@ export function createDeliveryHandler(opts: DeliveryHandlerOptions): DeliveryHan
     }
   };
 
-  return handleDelivery;
+  return Object.assign(handleDelivery, { flushAcks });
 }

@@ -28,8 +28,13 @@ import {
 
 export interface RabbitMqTransportOptions {
   readonly url: string;
-  /** Unacked messages per subscription. */
+  /** Unacked messages per subscription of a core's commands. */
   readonly prefetch?: number;
+  /**
+   * Unacked results in serve's results consumer. Larger than the commands' prefetch: a result is one
+   * short store write, and a deeper window lets the broker hand them over in fewer, larger runs.
+   */
+  readonly resultsPrefetch?: number;
   /**
    * Delay before attempt n+1 is retryDelaysMs[n-1] (the last entry repeats), give or take the jitter of
    * retry-schedule.ts: three retry queues per delay (×0.8, ×1, ×1.2), one chosen at random per retry.
@@ -54,15 +59,19 @@ export interface RabbitMqTransportOptions {
 
 export const DEFAULT_DELIVERY_LIMIT = RABBITMQ_DELIVERY_LIMIT;
 export const DEFAULT_PREFETCH = 32;
+export const DEFAULT_RESULTS_PREFETCH = 128;
 
 export function createRabbitMqTransport(opts: RabbitMqTransportOptions): Transport {
   const prefetch = opts.prefetch ?? DEFAULT_PREFETCH;
+  const resultsPrefetch = opts.resultsPrefetch ?? Math.max(prefetch, DEFAULT_RESULTS_PREFETCH);
   const retryDelaysMs =
     opts.retryDelaysMs && opts.retryDelaysMs.length > 0 ? opts.retryDelaysMs : RABBITMQ_RETRY_DELAYS_MS;
   const deliveryLimit = opts.deliveryLimit ?? DEFAULT_DELIVERY_LIMIT;
   const startTimeoutMs = opts.startTimeoutMs ?? 30_000;
   const confirmTimeoutMs = opts.confirmTimeoutMs ?? 30_000;
   if (!Number.isInteger(prefetch) || prefetch < 1) throw new RangeError(`prefetch must be >= 1, got ${prefetch}`);
+  if (!Number.isInteger(resultsPrefetch) || resultsPrefetch < 1)
+    throw new RangeError(`resultsPrefetch must be >= 1, got ${resultsPrefetch}`);
   if (!Number.isInteger(deliveryLimit) || deliveryLimit < 1)
     throw new RangeError(`deliveryLimit must be >= 1, got ${deliveryLimit}`);
   const log = opts.logger;
@@ -180,7 +189,7 @@ export function createRabbitMqTransport(opts: RabbitMqTransportOptions): Transpo
         });
       }, RECONNECT_MIN_MS).unref();
     });
-    await ch.prefetch(prefetch);
+    await ch.prefetch(sub.lane === 'results' ? resultsPrefetch : prefetch);
     sub.channel = ch;
     const { consumerTag } = await ch.consume(
       laneNames(sub.lane).queue,
@@ -220,7 +229,10 @@ export function createRabbitMqTransport(opts: RabbitMqTransportOptions): Transpo
         const ch = sub.channel;
         if (ch && sub.consumerTag) await ch.cancel(sub.consumerTag).catch(() => undefined);
         while (sub.inFlight.size > 0) await Promise.allSettled([...sub.inFlight]);
-        if (ch) await ch.close().catch(() => undefined);
+        if (ch) {
+          handleDelivery.flushAcks(ch);
+          await ch.close().catch(() => undefined);
+        }
         sub.channel = null;
       },
     };
@@ -269,7 +281,10 @@ export function createRabbitMqTransport(opts: RabbitMqTransportOptions): Transpo
       if (state === 'closed') return;
       state = 'closed';
       reconnect.stop();
-      for (const sub of subscriptions) sub.cancelled = true;
+      for (const sub of subscriptions) {
+        sub.cancelled = true;
+        if (sub.channel) handleDelivery.flushAcks(sub.channel);
+      }
       subscriptions.clear();
       const conn = connection;
       connection = null;

@@ -1,4 +1,4 @@
-import { connect } from 'amqplib';
+import { connect, type Channel } from 'amqplib';
 import { Command } from 'commander';
 import { registerQueueCommands } from '../../cli/queues-command';
 import { CORES } from '../../domain/channel';
@@ -153,6 +153,64 @@ describe('rabbitmq transport against a real broker', () => {
     await until(() => seen.length === 1, 'the survivor got the command');
     expect(seen[0]).toEqual({ message: sent, attempt: 2, redelivered: true });
     never.open();
+  });
+
+  test('acks go out in batches but never for a delivery still in hand: when the consumer dies only that one comes back', async () => {
+    const dying = await harness.open(); // prefetch 10
+    const sent = Array.from({ length: 10 }, (_, i) => command('cash', 'batch', i));
+    const held = sent[3];
+    const gates = new Map(sent.map((m) => [m.messageId, gate<void>()]));
+    const arrived: string[] = [];
+    const finished: string[] = [];
+    await dying.consumeCommands('cash', async (m) => {
+      arrived.push(m.messageId);
+      await gates.get(m.messageId)?.promise;
+      finished.push(m.messageId);
+      return { kind: 'ack' };
+    });
+    for (const m of sent) await dying.publishCommand(m);
+    await until(() => arrived.length === 10, 'all ten are in hand');
+    // amqplib's channel class (the transport's channels are of it too), whose ack this test watches
+    const probe = await connect(url);
+    const channelClass = Object.getPrototypeOf(await probe.createChannel()) as Channel;
+    await probe.close();
+    const acks = jest.spyOn(channelClass, 'ack');
+    try {
+      // finish all but the fourth, out of order: the last ones first, then the first three
+      for (const i of [9, 7, 8, 5, 6, 4, 1, 0, 2]) gates.get(sent[i]?.messageId ?? '')?.open();
+      await until(() => finished.length === 9, 'nine are done');
+      await new Promise((r) => setTimeout(r, 50)); // their acks go out at the end of the turn
+      // the first three in one `multiple` ack; the six behind the one in hand one by one
+      expect(acks.mock.calls.map(([, multiple]) => multiple === true)).toEqual([
+        true,
+        false,
+        false,
+        false,
+        false,
+        false,
+        false,
+      ]);
+    } finally {
+      acks.mockRestore();
+    }
+    await dying.close(); // as with SIGKILL: the broker takes back whatever is unacked
+    const conn = await connect(url);
+    try {
+      const ch = await conn.createChannel();
+      const back: string[] = [];
+      await until(async () => {
+        const got = await ch.get('loanhub.core.cash', { noAck: true });
+        if (got) back.push(got.content.toString('utf8'));
+        return back.length > 0;
+      }, 'one is back');
+      expect(back.map((b) => JSON.parse(b) as { messageId: string }).map((m) => m.messageId)).toEqual([
+        held?.messageId,
+      ]);
+      expect((await ch.checkQueue('loanhub.core.cash')).messageCount).toBe(0); // the nine were acked
+    } finally {
+      await conn.close();
+      gates.get(held?.messageId ?? '')?.open();
+    }
   });
 
   test('a work queue deleted under its consumer is declared again and consumption resumes', async () => {
