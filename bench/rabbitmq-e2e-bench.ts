@@ -343,24 +343,36 @@ async function main(): Promise<void> {
       const n = seq;
       const channel = n % 2 === 0 ? 'app' : 'web';
       const { loan, currency } = LOANS[n % LOANS.length] ?? { loan: '100000000001', currency: 'PEN' };
-      const res = await fetch(`${api}/v1/${channel}/payments`, {
-        method: 'POST',
-        headers: {
-          authorization: `Bearer ${tokens[channel]}`,
-          'content-type': 'application/json',
-          'idempotency-key': randomUUID(),
-        },
-        body: JSON.stringify({
-          loanNumber: loan,
-          amount: '1.00',
-          currency,
-          channelReference: `${channel.toUpperCase()}-B${process.pid}N${n}`,
-        }),
-      }).catch((err: unknown) => {
+      const key = randomUUID();
+      const post = (): Promise<Response> =>
+        fetch(`${api}/v1/${channel}/payments`, {
+          method: 'POST',
+          headers: {
+            authorization: `Bearer ${tokens[channel]}`,
+            'content-type': 'application/json',
+            'idempotency-key': key,
+          },
+          body: JSON.stringify({
+            loanNumber: loan,
+            amount: '1.00',
+            currency,
+            channelReference: `${channel.toUpperCase()}-B${process.pid}N${n}`,
+          }),
+        });
+      const causeOf = (err: unknown): string =>
         // undici says only "fetch failed"; the reason (ECONNRESET, a timeout ...) is its cause
-        const cause = err instanceof Error && err.cause instanceof Error ? err.cause.message : String(err);
-        throw new Error(`payment ${n}: POST failed: ${cause}`, { cause: err });
-      });
+        err instanceof Error && err.cause instanceof Error ? err.cause.message : String(err);
+      let res: Response | undefined;
+      for (let attempt = 1; res === undefined; attempt += 1) {
+        try {
+          res = await post();
+        } catch (err) {
+          // A kept-alive socket the server closed as it was reused resets (seen under load 15-20): the
+          // same Idempotency-Key makes the retry safe (a replay answers the first 201).
+          if (attempt >= 3 || !causeOf(err).includes('ECONNRESET'))
+            throw new Error(`payment ${n}: POST failed: ${causeOf(err)}`, { cause: err });
+        }
+      }
       const text = await res.text();
       const acceptedAt = Date.now();
       if (res.status !== 201) throw new Error(`payment ${n} got ${res.status}: ${text}`);
