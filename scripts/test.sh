@@ -40,14 +40,33 @@ while IFS='=' read -r key value; do
   case $key in LOANHUB_TEST_*) export "$key=$value" ;; esac
 done <<< "$env_lines"
 
-step "jest --ci $*"
 # --forceExit: every suite closes what it opened, but a handle left by a library (a pool's idle timer, a
 # child's pipe) must not hold CI until its timeout once the results are in (seen: 'Jest did not exit').
-node_modules/.bin/jest --ci --forceExit "$@" < /dev/null &   # not npx: its pid would not be the one that ends jest
-jest_pid=$!
+run_jest() {
+  node_modules/.bin/jest --ci --forceExit "$@" < /dev/null &   # not npx: its pid would not be the one that ends jest
+  jest_pid=$!
+  local code=0
+  wait "$jest_pid" || code=$?
+  jest_pid=
+  return $code
+}
 rc=0
-wait "$jest_pid" || rc=$?
-jest_pid=
+if [ $# -eq 0 ]; then
+  # The whole suite on two workers (most end-to-end suites wait on their processes), except the suites
+  # that break a shared test server on purpose: they stop and start the RabbitMQ node (stream-faults,
+  # rabbitmq-transport) or cut every open SFTP connection (upload-dropped-connection), which would hit
+  # whatever suite ran beside them. Those run afterwards, one at a time.
+  disruptive=(test/e2e/stream-faults.test.ts test/transport/rabbitmq-transport.test.ts
+    test/batch/upload-dropped-connection.test.ts)
+  step "jest --ci --maxWorkers=2 (all but ${disruptive[*]})"
+  run_jest --maxWorkers=2 --testPathIgnorePatterns 'stream-faults\.test' 'rabbitmq-transport\.test' \
+    'upload-dropped-connection\.test' || rc=$?
+  step "jest --ci --runInBand ${disruptive[*]}"
+  run_jest --runInBand -- "${disruptive[@]}" || { code=$?; [ "$rc" -ne 0 ] || rc=$code; }
+else
+  step "jest --ci $*"
+  run_jest "$@" || rc=$?
+fi
 
 # The second pass: every suite that runs a hub runs again with the hub's store on the test PostgreSQL
 # (LOANHUB_TEST_STORE=postgres: test/integration/hub-fixture.ts gives each test hub, and
@@ -66,12 +85,10 @@ if [ $# -eq 0 ]; then
   # client, token forgery, log masking, the error catalogue, policy files): once is enough
   store_free=('test/api/(openapi|openapi-tooling|forged-tokens|log-masking|error-docs|policy-loading)\.test')
   step "jest --ci on the PostgreSQL store: ${pg_suites[*]}"
-  LOANHUB_TEST_STORE=postgres node_modules/.bin/jest --ci --forceExit \
-    --testPathIgnorePatterns two-serve-postgres "${store_free[@]}" -- "${pg_suites[@]}" < /dev/null &
-  jest_pid=$!
+  # One worker: this pass is mostly end-to-end suites, stream-faults among them.
   pg_rc=0
-  wait "$jest_pid" || pg_rc=$?
-  jest_pid=
+  LOANHUB_TEST_STORE=postgres run_jest --runInBand \
+    --testPathIgnorePatterns two-serve-postgres "${store_free[@]}" -- "${pg_suites[@]}" || pg_rc=$?
   [ "$rc" -ne 0 ] || rc=$pg_rc
 fi
 exit $rc
