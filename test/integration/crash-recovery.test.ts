@@ -26,7 +26,7 @@ interface Hub {
 }
 
 async function startHubProcess(dataDir: string, ports: number[]): Promise<Hub> {
-  const [port, cash, mortgage, vehicle] = ports;
+  const [port, cash, mortgage, vehicle, mainframe] = ports;
   const output: string[] = [];
   const child = spawn(process.execPath, [BIN, 'start'], {
     env: {
@@ -37,6 +37,9 @@ async function startHubProcess(dataDir: string, ports: number[]): Promise<Hub> {
       LOANHUB_CORE_CASH_PORT: String(cash),
       LOANHUB_CORE_MORTGAGE_PORT: String(mortgage),
       LOANHUB_CORE_VEHICLE_PORT: String(vehicle),
+      // Every listener of the hub on a port chosen here: left to port 0, the simulated mainframe's SFTP
+      // server (started first) was once given a port just chosen for a core simulator (EADDRINUSE).
+      LOANHUB_MAINFRAME_SIM_PORT: String(mainframe),
       LOANHUB_OUTBOX_LEASE_SECONDS: String(OUTBOX_LEASE_SECONDS),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -96,7 +99,7 @@ describe('SIGKILL right after a 201', () => {
     it(
       `applies the payment exactly once after a restart (${when})`,
       async () => {
-        const ports = await freePorts(4);
+        const ports = await freePorts(5);
         hub = await startHubProcess(dataDir, ports);
         const token = (await cli(dataDir, ['token', '--channel', 'app'])).trim();
         const loan = '100000000001';

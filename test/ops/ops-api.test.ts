@@ -1,7 +1,7 @@
 import { OPS_CLIENT_ID } from '../../api/auth/embedded-issuer';
 import { api, clockFrom, sampleReference, startTestHub, type TestHub } from '../integration/hub-fixture';
 import { randomUUID } from 'node:crypto';
-import { expectedFigures, seedDay, type SeededDay } from '../reports/seed-day';
+import { expectedFigures, reconcileSeededDay, seedDay, type SeededDay } from '../reports/seed-day';
 
 // The /ops endpoints: the page shell is public and carries no data; the panels and the JSON need an
 // ops:read token of the operations client; a channel token is 403 and no token 401, as problem+json.
@@ -127,13 +127,7 @@ describe('reconciliation on /ops (recon’s own engine, store.recon, where the s
   it('after a run, the overview and the panel show its status, open breaks by type, and the breaks', async () => {
     const recon = t.hub.store?.recon;
     if (!recon) throw new Error('the test hub has no reconciliation tables');
-    // No agents settlement file and no core extracts were loaded: the day cannot balance.
-    const run = await recon.run({
-      businessDate: day.businessDate,
-      at: new Date().toISOString(),
-      expectedChannels: ['agents'],
-      expectedCores: ['cash'],
-    });
+    const run = await reconcileSeededDay(t, day);
     expect(run.status).toBe('UNBALANCED');
     const counts = (await recon.breakCounts(day.businessDate)).filter((c) => c.status === 'open');
     const r = await api(`${t.url}/ops/api/overview?date=${day.businessDate}`, { token: opsToken });

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startTestHub, type TestHub } from '../integration/hub-fixture';
-import { expectedFigures, seedDay, type SeededDay } from '../reports/seed-day';
+import { expectedFigures, reconcileSeededDay, seedDay, type SeededDay } from '../reports/seed-day';
 
 // The /ops page in a real headless Chromium (Debian's chromium, installed by scripts/test-servers/start.sh;
 // playwright-core drives it and downloads nothing): log in with the ops client's credentials, see the
@@ -83,15 +83,7 @@ describe('the /ops page in Chromium', () => {
   });
 
   it('shows the reconciliation of the day once it has run: its status and open breaks', async () => {
-    const recon = t.hub.store?.recon;
-    if (!recon) throw new Error('the test hub has no reconciliation tables');
-    // No settlement file and no core extract were loaded for the seeded day: it cannot balance.
-    const run = await recon.run({
-      businessDate: day.businessDate,
-      at: new Date().toISOString(),
-      expectedChannels: ['agents'],
-      expectedCores: ['cash'],
-    });
+    const run = await reconcileSeededDay(t, day);
     expect(run.status).toBe('UNBALANCED');
     await page.reload();
     await page.waitForSelector('#panel-recon .recon-status[data-status="UNBALANCED"]');
