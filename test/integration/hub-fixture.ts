@@ -179,19 +179,33 @@ export function assertNoSecretsLogged(lines: readonly string[], secrets: readonl
   }
 }
 
-/** Free TCP ports on loopback, all held open together while they are picked, so they are distinct. */
+// Ports a test chooses for processes it starts (which bind them a little later) come from below Linux's
+// ephemeral range (net.ipv4.ip_local_port_range, 32768-60999 by default), where the OS never puts a
+// port-0 listener, and each jest worker has a slice of its own: the test command runs two workers, and a
+// port picked with listen(0) and released was once handed to another suite's port-0 listener before the
+// process meant for it could bind it (EADDRINUSE).
+const PORT_SLICE = 1_500;
+const PORT_BASE = 20_000;
+let portCursor = Math.floor(Math.random() * PORT_SLICE);
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
+}
+
+/** Distinct free TCP ports on loopback, from this jest worker's own slice below the ephemeral range. */
 export async function freePorts(n: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from(
-      { length: n },
-      () =>
-        new Promise<net.Server>((resolve) => {
-          const s = net.createServer();
-          s.listen(0, '127.0.0.1', () => resolve(s));
-        }),
-    ),
-  );
-  const ports = servers.map((s) => (s.address() as net.AddressInfo).port);
-  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  const worker = Math.max(1, Number(process.env.JEST_WORKER_ID ?? '1') || 1);
+  const first = PORT_BASE + ((worker - 1) % 8) * PORT_SLICE;
+  const ports: number[] = [];
+  for (let tried = 0; ports.length < n; tried += 1) {
+    if (tried >= PORT_SLICE) throw new Error(`no ${n} free ports in ${first}-${first + PORT_SLICE - 1}`);
+    const port = first + (portCursor % PORT_SLICE);
+    portCursor += 1;
+    if (await canListen(port)) ports.push(port);
+  }
   return ports;
 }
